@@ -1,0 +1,164 @@
+//! Service errors, classified by their modeled type, with what a user needs to act on them.
+
+use std::fmt;
+
+use aws_sdk_lookoutvision::config::http::HttpResponse;
+use aws_sdk_lookoutvision::error::{ProvideErrorMetadata, SdkError};
+use aws_sdk_lookoutvision::operation::RequestId;
+use aws_sdk_lookoutvision::Error as ServiceError;
+
+/// What kind of failure an API call met, by the service's modeled error types.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ErrorKind {
+    /// `ResourceNotFoundException` (404).
+    NotFound,
+    /// `ConflictException` (409): the resource is in a state that does not allow the call yet.
+    Conflict,
+    /// `ValidationException` (400).
+    Validation,
+    /// `AccessDeniedException` (403).
+    AccessDenied,
+    /// `ServiceQuotaExceededException` (402).
+    QuotaExceeded,
+    /// `ThrottlingException` (429), after the SDK's own retries.
+    Throttling,
+    /// `InternalServerException` (500), after the SDK's own retries.
+    Internal,
+    /// The request did not get an answer: connection refused or reset, timeout.
+    Transport,
+    /// Anything else (an unmodeled error code or a response the SDK could not read).
+    Other,
+}
+
+/// A failed Lookout for Vision call: the operation, the service's code and message, and the
+/// request ID that AWS support would ask for.
+#[derive(Clone, Debug, thiserror::Error)]
+pub struct ApiError {
+    /// The API operation, e.g. `DeleteProject`.
+    pub operation: &'static str,
+    /// The classified failure.
+    pub kind: ErrorKind,
+    /// The service's error code, e.g. `ConflictException`.
+    pub code: Option<String>,
+    /// The service's own message.
+    pub message: Option<String>,
+    /// The request ID, when a response arrived.
+    pub request_id: Option<String>,
+    /// The HTTP status, when a response arrived.
+    pub status: Option<u16>,
+}
+
+impl ApiError {
+    /// Classifies an SDK error of `operation`.
+    pub fn from_sdk<E>(operation: &'static str, err: SdkError<E, HttpResponse>) -> Self
+    where
+        E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+        ServiceError: From<SdkError<E, HttpResponse>>,
+    {
+        let request_id = err.request_id().map(str::to_owned);
+        let (transport, transport_message) = match &err {
+            SdkError::DispatchFailure(failure) => (
+                true,
+                Some(format!(
+                    "could not reach the endpoint ({})",
+                    failure
+                        .as_connector_error()
+                        .map_or_else(|| "dispatch failure".to_owned(), |c| c.to_string())
+                )),
+            ),
+            SdkError::TimeoutError(_) => (true, Some("the request timed out".to_owned())),
+            _ => (false, None),
+        };
+        let status = match &err {
+            SdkError::ServiceError(context) => Some(context.raw().status().as_u16()),
+            SdkError::ResponseError(context) => Some(context.raw().status().as_u16()),
+            _ => None,
+        };
+        let service: ServiceError = err.into();
+        let kind = if transport {
+            ErrorKind::Transport
+        } else {
+            match &service {
+                ServiceError::ResourceNotFoundException(_) => ErrorKind::NotFound,
+                ServiceError::ConflictException(_) => ErrorKind::Conflict,
+                ServiceError::ValidationException(_) => ErrorKind::Validation,
+                ServiceError::AccessDeniedException(_) => ErrorKind::AccessDenied,
+                ServiceError::ServiceQuotaExceededException(_) => ErrorKind::QuotaExceeded,
+                ServiceError::ThrottlingException(_) => ErrorKind::Throttling,
+                ServiceError::InternalServerException(_) => ErrorKind::Internal,
+                _ => ErrorKind::Other,
+            }
+        };
+        ApiError {
+            operation,
+            kind,
+            code: service.code().map(str::to_owned),
+            message: transport_message.or_else(|| service.message().map(str::to_owned)),
+            request_id,
+            status,
+        }
+    }
+
+    /// Whether the resource does not exist.
+    pub fn is_not_found(&self) -> bool {
+        self.kind == ErrorKind::NotFound
+    }
+
+    /// Whether the resource is busy with another change.
+    pub fn is_conflict(&self) -> bool {
+        self.kind == ErrorKind::Conflict
+    }
+}
+
+impl fmt::Display for ApiError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} failed", self.operation)?;
+        match (&self.code, &self.message) {
+            (Some(code), Some(message)) => write!(f, ": {code}: {message}")?,
+            (Some(code), None) => write!(f, ": {code}")?,
+            (None, Some(message)) => write!(f, ": {message}")?,
+            (None, None) => write!(f, " with no error message")?,
+        }
+        match (self.status, &self.request_id) {
+            (Some(status), Some(id)) => write!(f, " (HTTP {status}, request ID {id})"),
+            (Some(status), None) => write!(f, " (HTTP {status})"),
+            (None, Some(id)) => write!(f, " (request ID {id})"),
+            (None, None) => Ok(()),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn error(kind: ErrorKind, code: Option<&str>, message: Option<&str>) -> ApiError {
+        ApiError {
+            operation: "DeleteProject",
+            kind,
+            code: code.map(str::to_owned),
+            message: message.map(str::to_owned),
+            request_id: Some("req-1".into()),
+            status: Some(409),
+        }
+    }
+
+    #[test]
+    fn display_names_operation_code_message_and_request() {
+        let err = error(ErrorKind::Conflict, Some("ConflictException"), Some("busy"));
+        assert_eq!(
+            err.to_string(),
+            "DeleteProject failed: ConflictException: busy (HTTP 409, request ID req-1)"
+        );
+        assert!(err.is_conflict() && !err.is_not_found());
+    }
+
+    #[test]
+    fn display_without_code_or_message_still_reads() {
+        let err = error(ErrorKind::Other, None, None);
+        assert_eq!(
+            err.to_string(),
+            "DeleteProject failed with no error message (HTTP 409, request ID req-1)"
+        );
+    }
+}

@@ -1,0 +1,13 @@
+//! The AWS layer: client configuration, error classification and retries. It knows the
+//! Lookout for Vision SDK but nothing about Terraform.
+
+pub mod config;
+pub mod error;
+pub mod retry;
+
+pub use error::{ApiError, ErrorKind};
+
+/// A fresh idempotency token for one logical call, reused across the caller's own retries.
+pub fn client_token() -> String {
+    uuid::Uuid::new_v4().to_string()
+}

@@ -1,0 +1,10 @@
+//! The provider framework: values, their wire codecs, schemas, validation, plans and the
+//! resource model. It knows nothing about AWS or Lookout for Vision.
+
+pub mod diag;
+pub mod plan;
+pub mod resource;
+pub mod schema;
+pub mod timeouts;
+pub mod validate;
+pub mod value;

@@ -1,0 +1,128 @@
+//! The provider and resource model: what a provider or resource declares, and nothing else.
+//!
+//! The protocol server drives these traits; a resource never sees protocol messages, msgpack,
+//! plan rules or the `timeouts` block's plumbing.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use tokio_util::sync::CancellationToken;
+
+use super::diag::{Diagnostic, Diagnostics};
+use super::schema::Schema;
+use super::timeouts::Timeouts;
+use super::value::Value;
+
+/// A provider: its configuration schema, how configuration becomes a client, and its resources.
+#[async_trait]
+pub trait Provider: Send + Sync + 'static {
+    /// What resources receive once the provider is configured (for example an API client).
+    type Client: Send + Sync + 'static;
+
+    /// The provider's type name, the prefix of its resource type names.
+    fn type_name(&self) -> &'static str;
+
+    /// The provider block's schema.
+    fn schema(&self) -> Schema;
+
+    /// Checks across attributes that validators on single attributes cannot express.
+    fn validate(&self, _config: &Value, _diags: &mut Diagnostics) {}
+
+    /// Builds the client from the provider block's configuration.
+    async fn configure(&self, config: &Value) -> Result<Self::Client, Diagnostics>;
+
+    /// The resource types this provider offers.
+    fn resources(&self) -> Vec<Arc<dyn Resource<Self::Client>>>;
+}
+
+/// What a resource operation gets besides its values.
+pub struct Context<'a, C> {
+    /// The configured provider's client.
+    pub client: &'a C,
+    /// Cancelled when Terraform asks the provider to stop (Ctrl-C): waits and retries end early.
+    pub cancel: CancellationToken,
+    /// The time limit of this operation (from the `timeouts` block or the resource's default).
+    pub timeout: Duration,
+}
+
+/// A failed resource operation: diagnostics, and the state to save if the remote object exists.
+#[derive(Debug)]
+pub struct Failure {
+    /// What went wrong.
+    pub diagnostics: Diagnostics,
+    /// For a create that got as far as creating the object: its state, which Terraform saves as
+    /// tainted so that nothing is orphaned and the next apply replaces it.
+    pub partial_state: Option<Value>,
+}
+
+impl Failure {
+    /// This failure, keeping `state` in Terraform's state.
+    pub fn with_state(mut self, state: Value) -> Self {
+        self.partial_state = Some(state);
+        self
+    }
+}
+
+impl From<Diagnostic> for Failure {
+    fn from(diagnostic: Diagnostic) -> Self {
+        Failure {
+            diagnostics: diagnostic.into(),
+            partial_state: None,
+        }
+    }
+}
+
+impl From<Diagnostics> for Failure {
+    fn from(diagnostics: Diagnostics) -> Self {
+        Failure {
+            diagnostics,
+            partial_state: None,
+        }
+    }
+}
+
+/// A managed resource type: schema, validation and CRUD. The framework does the rest.
+#[async_trait]
+pub trait Resource<C>: Send + Sync {
+    /// The full type name, e.g. `lookoutvision_project`.
+    fn type_name(&self) -> &'static str;
+
+    /// The schema, without the `timeouts` block (the framework adds it from [`Self::timeouts`]).
+    fn schema(&self) -> Schema;
+
+    /// Default time limits of the operations that wait.
+    fn timeouts(&self) -> Timeouts {
+        Timeouts::default()
+    }
+
+    /// Checks across attributes that validators on single attributes cannot express.
+    fn validate(&self, _config: &Value, _diags: &mut Diagnostics) {}
+
+    /// Adjusts a create or update plan after the framework's rules were applied, for values
+    /// that can be known at plan time (such as tags merged with provider defaults).
+    fn modify_plan(&self, _client: Option<&C>, _planned: &mut Value) {}
+
+    /// Creates the remote object and returns the new state.
+    async fn create(&self, ctx: &Context<'_, C>, planned: &Value) -> Result<Value, Failure>;
+
+    /// Refreshes `state`; `None` when the object no longer exists.
+    async fn read(&self, ctx: &Context<'_, C>, state: &Value) -> Result<Option<Value>, Failure>;
+
+    /// Changes the remote object in place. Only called when something other than provider-only
+    /// settings changed; resources whose every argument forces replacement keep the default.
+    async fn update(
+        &self,
+        _ctx: &Context<'_, C>,
+        _prior: &Value,
+        planned: &Value,
+    ) -> Result<Value, Failure> {
+        Ok(planned.clone())
+    }
+
+    /// Deletes the remote object and waits until it is gone.
+    async fn delete(&self, ctx: &Context<'_, C>, state: &Value) -> Result<(), Failure>;
+
+    /// The identifying attributes for an import ID (read then fills in the rest).
+    fn import(&self, id: &str) -> Result<Value, Diagnostic>;
+}
