@@ -108,7 +108,9 @@ pub(crate) fn number_from_u64(u: u64) -> Result<Number, DecodeError> {
     // `f` may have rounded up to 2^64, which the cast back saturates to u64::MAX; compare the
     // float too so that case is not mistaken for exact.
     if f < u64::MAX as f64 && f as u64 == u {
-        Ok(Number::from(f))
+        // Beyond i64, so a float by `Number`'s own rule (`Number::from` would turn 2^63 into
+        // i64::MAX: its range check lets 2^63 through).
+        Ok(Number::Float(f))
     } else {
         Err(DecodeError::new(format!("number {u} is too large to hold exactly")))
     }
@@ -126,7 +128,8 @@ pub(crate) fn number_from_f64(f: f64) -> Result<Number, DecodeError> {
 /// cty's decimal string form of a number, read as [`Number::parse`] does (to the nearest float
 /// when it is not an `i64`).
 pub(crate) fn number_from_str(text: &str) -> Result<Number, DecodeError> {
-    Number::parse(text).ok_or_else(|| DecodeError::new(format!("expected number, found string {text:?}")))
+    Number::parse(text)
+        .ok_or_else(|| DecodeError::new(format!("expected number, found string {text:?}")))
 }
 
 /// Adds a map or object entry that must not already be there: a repeated key cannot come from
@@ -267,7 +270,10 @@ mod tests {
             .in_element(0)
             .in_attribute("endpoints");
         assert_eq!(error.path, ".endpoints[0].lookoutvision");
-        assert_eq!(error.to_string(), "at .endpoints[0].lookoutvision: expected string, found array");
+        assert_eq!(
+            error.to_string(),
+            "at .endpoints[0].lookoutvision: expected string, found array"
+        );
         assert_eq!(DecodeError::new("bad").in_key("a b").to_string(), r#"at ["a b"]: bad"#);
         assert_eq!(DecodeError::new("bad").to_string(), "bad");
     }
@@ -275,8 +281,10 @@ mod tests {
     #[test]
     fn unsigned_integers_beyond_i64_must_be_exact_floats() {
         assert!(matches!(number_from_u64(7), Ok(Number::Int(7))));
-        assert_eq!(number_from_u64(1 << 63), Ok(Number::Float(9_223_372_036_854_775_808.0)));
-        assert_eq!(number_from_u64(u64::MAX - 2047), Ok(Number::Float((u64::MAX - 2047) as f64)));
+        // Debug output, as `==` would take i64::MAX for 2^63 (they are the same f64).
+        let exact = |u| format!("{:?}", number_from_u64(u));
+        assert_eq!(exact(1 << 63), "Ok(Float(9.223372036854776e18))");
+        assert_eq!(exact(u64::MAX - 2047), format!("Ok(Float({:?}))", (u64::MAX - 2047) as f64));
         assert!(number_from_u64((1 << 63) + 1).is_err());
         // Rounds to 2^64, which the cast back would saturate to u64::MAX.
         assert!(number_from_u64(u64::MAX).is_err());

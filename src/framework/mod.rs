@@ -1,7 +1,10 @@
 //! The provider framework: values, their wire codecs, schemas, validation, plans and the
 //! resource model. It knows nothing about AWS or Lookout for Vision.
 
+mod codec;
 pub mod diag;
+pub mod json;
+pub mod msgpack;
 pub mod plan;
 pub mod resource;
 pub mod schema;

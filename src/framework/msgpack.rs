@@ -19,8 +19,8 @@ use rmp::encode::{self as write, ByteBuf};
 use rmp::Marker;
 
 use super::codec::{insert_new, number_from_f64, number_from_str, number_from_u64, InValue};
-use super::codec::{ObjectDecoder, Typed};
 pub use super::codec::{DecodeError, EncodeError};
+use super::codec::{ObjectDecoder, Typed};
 use super::value::{Number, Type, Value};
 
 /// Reads one value of type `ty` from `bytes`, which must hold exactly that value.
@@ -55,6 +55,7 @@ fn write_value(out: &mut ByteBuf, value: &Value, ty: &Type) -> Result<(), Encode
             let Ok(()) = write::write_nil(out);
         }
         Typed::Unknown => {
+            // fixext1 of type 0, then its one payload byte: `d4 00 00`.
             let Ok(_) = write::write_ext_meta(out, 1, 0);
             out.as_mut_vec().push(0);
         }
@@ -101,11 +102,12 @@ fn write_str(out: &mut ByteBuf, s: &str) -> Result<(), EncodeError> {
 
 /// A length as msgpack holds it (32 bits at most).
 fn wire_len(len: usize) -> Result<u32, EncodeError> {
-    u32::try_from(len).map_err(|_| EncodeError::new(format!("length {len} is too large for msgpack")))
+    u32::try_from(len)
+        .map_err(|_| EncodeError::new(format!("length {len} is too large for msgpack")))
 }
 
 /// The bytes not yet read. Every read checks the length left first, so malformed input is an
-/// error, never a panic nor an allocation larger than the input.
+/// error, never a panic nor an allocation out of proportion to the input.
 struct Reader<'a> {
     rest: &'a [u8],
 }
@@ -252,8 +254,9 @@ impl<'a> Reader<'a> {
 
     fn key(&mut self) -> Result<&'a str, DecodeError> {
         let marker = self.marker()?;
-        self.str(marker)?
-            .ok_or_else(|| DecodeError::new(format!("expected a string key, found {}", describe(marker))))
+        self.str(marker)?.ok_or_else(|| {
+            DecodeError::new(format!("expected a string key, found {}", describe(marker)))
+        })
     }
 
     /// Rejects a declared count that the bytes left cannot hold (each item taking at least
@@ -420,12 +423,16 @@ mod tests {
         }
         assert_eq!(decoded(&fixstr("1e30"), &Type::Number), Value::number(1e30));
         assert_eq!(decoded(&fixstr("-17"), &Type::Number), Value::number(-17));
-        assert_eq!(decode_error(&fixstr("ten"), &Type::Number), r#"expected number, found string "ten""#);
+        assert_eq!(
+            decode_error(&fixstr("ten"), &Type::Number),
+            r#"expected number, found string "ten""#
+        );
         assert_eq!(
             decode_error(&[0xcf, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff], &Type::Number),
             "number 18446744073709551615 is too large to hold exactly"
         );
-        assert!(decode(&[0xcb, 0x7f, 0xf8, 0, 0, 0, 0, 0, 0], &Type::Number).is_err()); // NaN
+        assert!(decode(&[0xcb, 0x7f, 0xf8, 0, 0, 0, 0, 0, 0], &Type::Number).is_err());
+        // NaN
     }
 
     #[test]
@@ -442,13 +449,15 @@ mod tests {
         for (number, bytes) in cases {
             assert_eq!(encode(&Value::Number(*number), &Type::Number).unwrap(), *bytes, "{number}");
         }
-        let error = encode(&Value::Number(Number::Float(f64::INFINITY)), &Type::Number).unwrap_err();
+        let error =
+            encode(&Value::Number(Number::Float(f64::INFINITY)), &Type::Number).unwrap_err();
         assert_eq!(error.to_string(), "inf is not a number Terraform can hold");
     }
 
     #[test]
     fn objects_encode_every_attribute_in_sorted_order() {
-        let ty = Type::object([("b", Type::String), ("a", Type::Number), ("c", Type::list(Type::Bool))]);
+        let ty =
+            Type::object([("b", Type::String), ("a", Type::Number), ("c", Type::list(Type::Bool))]);
         let value = Value::object([("b", "x".into())]);
         let mut expected = vec![0x83];
         expected.extend(fixstr("a"));
@@ -461,7 +470,8 @@ mod tests {
 
         let extra = Value::object([("b", "x".into()), ("zz", Value::Null)]);
         let nested = Type::object([("inner", Type::list(ty.clone()))]);
-        let error = encode(&Value::object([("inner", Value::List(vec![extra]))]), &nested).unwrap_err();
+        let error =
+            encode(&Value::object([("inner", Value::List(vec![extra]))]), &nested).unwrap_err();
         assert_eq!(error.to_string(), r#"at .inner[0]: unsupported attribute "zz""#);
     }
 
@@ -516,7 +526,10 @@ mod tests {
             decode_error(&[0x81, 0x01, 0xc0], &Type::map(Type::Number)),
             "expected a string key, found integer"
         );
-        assert_eq!(decode_error(&[0xc1], &Type::Bool), "expected bool, found the reserved byte 0xc1");
+        assert_eq!(
+            decode_error(&[0xc1], &Type::Bool),
+            "expected bool, found the reserved byte 0xc1"
+        );
         assert_eq!(decode_error(&[0xa2, 0xff, 0xfe], &Type::String), "string is not valid UTF-8");
     }
 
@@ -532,7 +545,10 @@ mod tests {
             decode_error(&[0xdf, 0x00, 0x01, 0x00, 0x00, 0xc0], &Type::map(Type::Bool)),
             "map of 65536 items cannot fit in the data left"
         );
-        assert_eq!(decode_error(&[0xdb, 0xff, 0xff, 0xff, 0xff], &Type::String), "unexpected end of data");
+        assert_eq!(
+            decode_error(&[0xdb, 0xff, 0xff, 0xff, 0xff], &Type::String),
+            "unexpected end of data"
+        );
         assert_eq!(
             decode_error(&[0x91, 0x91, 0xc3], &Type::list(Type::Bool)),
             "at [0]: expected bool, found array"
