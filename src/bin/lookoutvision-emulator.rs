@@ -1,0 +1,156 @@
+//! `lookoutvision-emulator`: the Lookout for Vision API emulator as a process.
+//!
+//! Prints `listening on http://HOST:PORT` as its first line on stdout once it accepts
+//! connections, logs to stderr when asked to (`--log-level`, or a plain level in
+//! `RUST_LOG`), and exits cleanly on SIGTERM or SIGINT.
+#![deny(rust_2018_idioms, unused_must_use)]
+#![forbid(unsafe_code)]
+
+use std::fmt::{self, Write as _};
+use std::io::Write as _;
+use std::sync::Arc;
+
+use anyhow::Context as _;
+use clap::Parser;
+use lookoutvision::emulator::clock::SystemClock;
+use lookoutvision::emulator::{serve_with_shutdown, Config};
+use tokio::net::TcpListener;
+use tracing::field::{Field, Visit};
+use tracing::{Event, Subscriber};
+use tracing_subscriber::filter::LevelFilter;
+use tracing_subscriber::layer::{Context, SubscriberExt as _};
+use tracing_subscriber::Layer;
+
+/// Emulates the Amazon Lookout for Vision API on a local address.
+#[derive(Debug, Parser)]
+#[command(version)]
+struct Cli {
+    /// Address to listen on; port 0 picks a free port (the first stdout line tells which).
+    #[arg(long, default_value = "127.0.0.1:5566")]
+    listen: String,
+    /// Region used in ARNs.
+    #[arg(long, default_value = "us-east-1", value_parser = parse_region)]
+    region: String,
+    /// Account id used in ARNs (12 digits).
+    #[arg(long, default_value = "123456789012", value_parser = parse_account_id)]
+    account_id: String,
+    /// Log to stderr at this level or above: off, error, warn, info (one line per request),
+    /// debug or trace. Defaults to a plain level in RUST_LOG, else off.
+    #[arg(long)]
+    log_level: Option<LevelFilter>,
+}
+
+fn parse_region(value: &str) -> Result<String, String> {
+    let valid = !value.is_empty()
+        && value
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
+    valid
+        .then(|| value.to_owned())
+        .ok_or_else(|| "expected a region such as us-east-1".to_owned())
+}
+
+fn parse_account_id(value: &str) -> Result<String, String> {
+    let valid = value.len() == 12 && value.bytes().all(|b| b.is_ascii_digit());
+    valid
+        .then(|| value.to_owned())
+        .ok_or_else(|| "expected 12 digits".to_owned())
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    let level = cli
+        .log_level
+        .or_else(|| {
+            std::env::var("RUST_LOG")
+                .ok()
+                .and_then(|value| value.trim().parse().ok())
+        })
+        .unwrap_or(LevelFilter::OFF);
+    if level != LevelFilter::OFF {
+        let subscriber = tracing_subscriber::registry().with(StderrLayer.with_filter(level));
+        tracing::subscriber::set_global_default(subscriber)
+            .context("installing the log subscriber")?;
+    }
+
+    // Handlers go in before the address is announced, so a signal sent right after reading
+    // it shuts down cleanly instead of killing the process.
+    let shutdown = shutdown_signal().context("installing signal handlers")?;
+    let listener = TcpListener::bind(&cli.listen)
+        .await
+        .with_context(|| format!("binding {}", cli.listen))?;
+    let address = listener.local_addr().context("reading the bound address")?;
+    let mut stdout = std::io::stdout().lock();
+    writeln!(stdout, "listening on http://{address}")?;
+    stdout.flush()?;
+    drop(stdout);
+
+    let config = Config {
+        region: cli.region,
+        account_id: cli.account_id,
+        clock: Arc::new(SystemClock),
+    };
+    serve_with_shutdown(listener, config, shutdown)
+        .await
+        .context("serving")?;
+    tracing::info!("emulator stopped");
+    Ok(())
+}
+
+/// Completes on the first SIGTERM or SIGINT.
+#[cfg(unix)]
+fn shutdown_signal() -> std::io::Result<impl std::future::Future<Output = ()>> {
+    use tokio::signal::unix::{signal, SignalKind};
+    let mut terminate = signal(SignalKind::terminate())?;
+    let mut interrupt = signal(SignalKind::interrupt())?;
+    Ok(async move {
+        let name = tokio::select! {
+            _ = terminate.recv() => "SIGTERM",
+            _ = interrupt.recv() => "SIGINT",
+        };
+        tracing::info!(signal = name, "shutting down");
+    })
+}
+
+/// Completes on Ctrl-C.
+#[cfg(not(unix))]
+fn shutdown_signal() -> std::io::Result<impl std::future::Future<Output = ()>> {
+    Ok(async {
+        let _ = tokio::signal::ctrl_c().await;
+        tracing::info!("shutting down");
+    })
+}
+
+/// Writes each event as one line to stderr: `TIME LEVEL target: message key=value ...`.
+struct StderrLayer;
+
+impl<S: Subscriber> Layer<S> for StderrLayer {
+    fn on_event(&self, event: &Event<'_>, _: Context<'_, S>) {
+        let metadata = event.metadata();
+        let now = time::OffsetDateTime::now_utc()
+            .format(&time::format_description::well_known::Rfc3339)
+            .unwrap_or_default();
+        let mut line = format!("{now} {} {}:", metadata.level(), metadata.target());
+        event.record(&mut LineWriter(&mut line));
+        eprintln!("{line}");
+    }
+}
+
+/// Appends an event's fields to a log line.
+struct LineWriter<'a>(&'a mut String);
+
+impl Visit for LineWriter<'_> {
+    fn record_str(&mut self, field: &Field, value: &str) {
+        self.record_debug(field, &format_args!("{value}"));
+    }
+
+    fn record_debug(&mut self, field: &Field, value: &dyn fmt::Debug) {
+        // Writing to a String cannot fail.
+        let _ = if field.name() == "message" {
+            write!(self.0, " {value:?}")
+        } else {
+            write!(self.0, " {}={value:?}", field.name())
+        };
+    }
+}

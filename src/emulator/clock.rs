@@ -1,0 +1,134 @@
+//! Time as the emulator sees it.
+//!
+//! Every timestamp the emulator hands out, and every expiry it checks (client tokens today,
+//! training and hosting transitions later), goes through a [`Clock`], so tests can move time
+//! forward with a [`ManualClock`] instead of sleeping.
+
+use std::fmt;
+use std::ops::Add;
+use std::sync::{Mutex, PoisonError};
+use std::time::Duration;
+
+use serde::{Serialize, Serializer};
+use time::OffsetDateTime;
+
+/// A source of the current time.
+pub trait Clock: fmt::Debug + Send + Sync {
+    /// The current time.
+    fn now(&self) -> Timestamp;
+}
+
+/// The wall clock.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct SystemClock;
+
+impl Clock for SystemClock {
+    fn now(&self) -> Timestamp {
+        Timestamp::new(OffsetDateTime::now_utc())
+    }
+}
+
+/// A clock that only moves when told to; for tests.
+#[derive(Debug)]
+pub struct ManualClock {
+    now: Mutex<Timestamp>,
+}
+
+impl ManualClock {
+    /// A clock stopped at `start`.
+    pub fn new(start: Timestamp) -> Self {
+        Self {
+            now: Mutex::new(start),
+        }
+    }
+
+    /// Moves the clock forward by `by`.
+    pub fn advance(&self, by: Duration) {
+        let mut now = self.now.lock().unwrap_or_else(PoisonError::into_inner);
+        *now = *now + by;
+    }
+
+    /// Sets the clock to `to`, which may lie in the past.
+    pub fn set(&self, to: Timestamp) {
+        *self.now.lock().unwrap_or_else(PoisonError::into_inner) = to;
+    }
+}
+
+impl Default for ManualClock {
+    /// A clock stopped at 2024-01-01T00:00:00Z, a fixed point so test output is reproducible.
+    fn default() -> Self {
+        Self::new(Timestamp::from_unix_millis(1_704_067_200_000))
+    }
+}
+
+impl Clock for ManualClock {
+    fn now(&self) -> Timestamp {
+        *self.now.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+/// A point in time with millisecond precision.
+///
+/// The precision is fixed at creation so that what the emulator stores and what it puts on
+/// the wire never differ. It serializes the way the API does: epoch seconds as a JSON
+/// number with a fractional part (`1607277318.389`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Timestamp(OffsetDateTime);
+
+impl Timestamp {
+    /// `at`, truncated to whole milliseconds.
+    pub fn new(at: OffsetDateTime) -> Self {
+        let millis = at.unix_timestamp_nanos() / 1_000_000;
+        // Out of range only for dates far outside anything a clock returns.
+        Self(OffsetDateTime::from_unix_timestamp_nanos(millis * 1_000_000).unwrap_or(at))
+    }
+
+    /// The time `millis` milliseconds after the Unix epoch.
+    pub fn from_unix_millis(millis: i64) -> Self {
+        Self::new(OffsetDateTime::UNIX_EPOCH + time::Duration::milliseconds(millis))
+    }
+
+    /// Seconds since the Unix epoch, as the API's JSON timestamps carry them.
+    pub fn epoch_seconds(self) -> f64 {
+        // Whole milliseconds up to year 275,000 fit an f64 exactly.
+        (self.0.unix_timestamp_nanos() / 1_000_000) as f64 / 1000.0
+    }
+}
+
+impl Add<Duration> for Timestamp {
+    type Output = Timestamp;
+
+    fn add(self, rhs: Duration) -> Timestamp {
+        Timestamp::new(self.0 + rhs)
+    }
+}
+
+impl Serialize for Timestamp {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_f64(self.epoch_seconds())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn timestamps_keep_milliseconds_and_serialize_as_epoch_seconds() {
+        let at = OffsetDateTime::from_unix_timestamp_nanos(1_607_277_318_389_999_999).unwrap();
+        let ts = Timestamp::new(at);
+        assert_eq!(ts.epoch_seconds(), 1_607_277_318.389);
+        assert_eq!(serde_json::to_string(&ts).unwrap(), "1607277318.389");
+    }
+
+    #[test]
+    fn manual_clock_moves_only_when_told() {
+        let clock = ManualClock::default();
+        let start = clock.now();
+        assert_eq!(clock.now(), start);
+        clock.advance(Duration::from_secs(90));
+        assert_eq!(clock.now(), start + Duration::from_secs(90));
+        clock.set(start);
+        assert_eq!(clock.now(), start);
+    }
+}

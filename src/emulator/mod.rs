@@ -1,0 +1,154 @@
+//! An emulator of the Amazon Lookout for Vision REST-JSON API (2020-11-20) on loopback,
+//! faithful enough that the AWS SDKs work against it unchanged.
+//!
+//! It shares no code with the provider: only the standard library and external crates.
+//! Implemented so far: CreateProject, DescribeProject, ListProjects and DeleteProject, plus
+//! the admin API described below. See `docs/emulator.md`.
+//!
+//! # Starting one in-process
+//!
+//! ```no_run
+//! # async fn example() -> std::io::Result<()> {
+//! use lookoutvision::emulator::{Config, Emulator};
+//!
+//! let emulator = Emulator::start(Config::default()).await?;
+//! let endpoint = emulator.url(); // "http://127.0.0.1:PORT", for the SDK's endpoint_url
+//! # let _ = endpoint;
+//! emulator.stop().await?;
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! # Admin API
+//!
+//! `GET /_emulator/requests` (request log and counts), `POST /_emulator/reset` and
+//! `GET /_emulator/state`; admin calls are not logged as API requests.
+
+mod admin;
+pub mod clock;
+pub mod error;
+mod handlers;
+mod idempotency;
+mod pagination;
+mod request;
+mod request_log;
+mod response;
+mod routes;
+mod service;
+pub mod state;
+mod validate;
+
+use std::future::Future;
+use std::io;
+use std::net::{Ipv4Addr, SocketAddr};
+use std::sync::Arc;
+
+use axum::Router;
+use tokio::net::TcpListener;
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+
+use self::clock::{Clock, SystemClock};
+use self::service::Service;
+
+/// Where and as whom the emulator runs.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// The region that goes into ARNs.
+    pub region: String,
+    /// The 12-digit account id that goes into ARNs.
+    pub account_id: String,
+    /// The source of every timestamp and expiry.
+    pub clock: Arc<dyn Clock>,
+}
+
+impl Default for Config {
+    /// `us-east-1`, account `123456789012`, the system clock.
+    fn default() -> Self {
+        Self {
+            region: "us-east-1".to_owned(),
+            account_id: "123456789012".to_owned(),
+            clock: Arc::new(SystemClock),
+        }
+    }
+}
+
+impl Config {
+    /// `arn:aws:lookoutvision:{region}:{account}:project/{name}`.
+    pub fn project_arn(&self, name: &str) -> String {
+        format!(
+            "arn:aws:lookoutvision:{}:{}:project/{name}",
+            self.region, self.account_id
+        )
+    }
+}
+
+/// The emulator as an axum router: the admin API under `/_emulator/`, the AWS API elsewhere.
+pub fn router(config: Config) -> Router {
+    Router::new()
+        .nest(admin::PREFIX, admin::router())
+        .fallback(service::handle_api)
+        .with_state(Arc::new(Service::new(config)))
+}
+
+/// Serves the emulator on `listener` until the process ends.
+pub async fn serve(listener: TcpListener, config: Config) -> io::Result<()> {
+    serve_with_shutdown(listener, config, std::future::pending()).await
+}
+
+/// Serves the emulator on `listener` until `shutdown` completes, then finishes the requests
+/// in flight and returns.
+pub async fn serve_with_shutdown(
+    listener: TcpListener,
+    config: Config,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> io::Result<()> {
+    tracing::info!(address = %listener.local_addr()?, region = %config.region, account_id = %config.account_id, "emulator serving");
+    axum::serve(listener, router(config))
+        .with_graceful_shutdown(shutdown)
+        .await
+}
+
+/// An emulator running in the background of the current tokio runtime, on an ephemeral
+/// loopback port. Dropping it shuts the server down.
+#[derive(Debug)]
+pub struct Emulator {
+    address: SocketAddr,
+    shutdown: oneshot::Sender<()>,
+    task: JoinHandle<io::Result<()>>,
+}
+
+impl Emulator {
+    /// Binds `127.0.0.1:0` and starts serving there.
+    pub async fn start(config: Config) -> io::Result<Self> {
+        let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).await?;
+        let address = listener.local_addr()?;
+        let (shutdown, stop) = oneshot::channel::<()>();
+        // The server stops on an explicit stop and also when the sender is dropped with the handle.
+        let task = tokio::spawn(serve_with_shutdown(listener, config, async move {
+            let _ = stop.await;
+        }));
+        Ok(Self {
+            address,
+            shutdown,
+            task,
+        })
+    }
+
+    /// The address the emulator listens on.
+    pub fn address(&self) -> SocketAddr {
+        self.address
+    }
+
+    /// The endpoint URL to give an SDK: `http://127.0.0.1:PORT`.
+    pub fn url(&self) -> String {
+        format!("http://{}", self.address)
+    }
+
+    /// Stops the server and waits until it has finished.
+    pub async fn stop(self) -> io::Result<()> {
+        // An error only means the server already stopped on its own.
+        let _ = self.shutdown.send(());
+        self.task.await.map_err(io::Error::other)?
+    }
+}

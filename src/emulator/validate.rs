@@ -1,0 +1,300 @@
+//! Input constraints and the AWS-style `ValidationException` messages for them.
+//!
+//! A handler feeds every input member through one [`Validator`], which collects all
+//! violations and reports them together the way AWS does:
+//! `2 validation errors detected: Value '' at 'projectName' failed to satisfy constraint: …; …`.
+
+use std::fmt::Display;
+use std::sync::OnceLock;
+
+use regex::Regex;
+
+use super::error::ApiError;
+
+/// The length range and pattern of a string member, as in the service model.
+#[derive(Debug)]
+pub struct StringConstraint {
+    min: usize,
+    max: usize,
+    pattern: &'static str,
+    compiled: OnceLock<Regex>,
+}
+
+impl StringConstraint {
+    /// Lengths `min..=max` (in characters) and a pattern the whole value must match.
+    pub const fn new(min: usize, max: usize, pattern: &'static str) -> Self {
+        Self {
+            min,
+            max,
+            pattern,
+            compiled: OnceLock::new(),
+        }
+    }
+
+    fn matches(&self, value: &str) -> bool {
+        // The model's patterns are written unanchored; the service applies them to the whole
+        // value (a name with a space is rejected), so anchor them here.
+        self.compiled
+            .get_or_init(|| {
+                Regex::new(&format!("^(?:{})$", self.pattern))
+                    .expect("constraint patterns are valid regexes")
+            })
+            .is_match(value)
+    }
+}
+
+/// `ProjectName`.
+pub static PROJECT_NAME: StringConstraint =
+    StringConstraint::new(1, 255, r"[a-zA-Z0-9][a-zA-Z0-9_\-]*");
+/// `ClientToken` (the `X-Amzn-Client-Token` header).
+pub static CLIENT_TOKEN: StringConstraint = StringConstraint::new(1, 64, r"^[a-zA-Z0-9-]+$");
+/// `PaginationToken` (`nextToken`).
+pub static PAGINATION_TOKEN: StringConstraint =
+    StringConstraint::new(0, 2048, r"^[a-zA-Z0-9\/\+\=]{0,2048}$");
+
+/// Collects constraint violations for one request.
+///
+/// The checking methods hand back the values they were given, so a handler reads its input
+/// as it validates it; those values are only known to be valid once
+/// [`finish`](Self::finish) has returned `Ok`.
+#[derive(Debug, Default)]
+pub struct Validator {
+    violations: Vec<String>,
+}
+
+impl Validator {
+    /// A validator with nothing recorded yet.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Checks a string member that is always present (a URI label) and returns it.
+    pub fn string<'v>(
+        &mut self,
+        field: &str,
+        value: &'v str,
+        constraint: &StringConstraint,
+    ) -> &'v str {
+        let length = value.chars().count();
+        if length < constraint.min {
+            self.violation(
+                field,
+                value,
+                format_args!(
+                    "Member must have length greater than or equal to {}",
+                    constraint.min
+                ),
+            );
+        }
+        if length > constraint.max {
+            self.violation(
+                field,
+                value,
+                format_args!(
+                    "Member must have length less than or equal to {}",
+                    constraint.max
+                ),
+            );
+        }
+        if !constraint.matches(value) {
+            self.violation(
+                field,
+                value,
+                format_args!(
+                    "Member must satisfy regular expression pattern: {}",
+                    constraint.pattern
+                ),
+            );
+        }
+        value
+    }
+
+    /// Checks a required string member and returns it, or `""` when it is absent (after
+    /// recording "must not be null", so [`finish`](Self::finish) fails).
+    pub fn required<'v>(
+        &mut self,
+        field: &str,
+        value: Option<&'v str>,
+        constraint: &StringConstraint,
+    ) -> &'v str {
+        match value {
+            Some(value) => self.string(field, value, constraint),
+            None => {
+                self.violations.push(format!(
+                    "Value null at '{field}' failed to satisfy constraint: Member must not be null"
+                ));
+                ""
+            }
+        }
+    }
+
+    /// Checks an optional string member and returns it.
+    pub fn optional<'v>(
+        &mut self,
+        field: &str,
+        value: Option<&'v str>,
+        constraint: &StringConstraint,
+    ) -> Option<&'v str> {
+        value.map(|value| self.string(field, value, constraint))
+    }
+
+    /// Checks an optional integer member given as text (a query parameter) against
+    /// `min..=max`. Returns the number when present and an integer.
+    pub fn optional_integer(
+        &mut self,
+        field: &str,
+        value: Option<&str>,
+        min: i64,
+        max: i64,
+    ) -> Option<i64> {
+        let raw = value?;
+        let Ok(number) = raw.parse::<i64>() else {
+            self.violation(field, raw, format_args!("Member must be an integer"));
+            return None;
+        };
+        if number < min {
+            self.violation(
+                field,
+                raw,
+                format_args!("Member must have value greater than or equal to {min}"),
+            );
+        } else if number > max {
+            self.violation(
+                field,
+                raw,
+                format_args!("Member must have value less than or equal to {max}"),
+            );
+        }
+        Some(number)
+    }
+
+    /// `Ok` when nothing was violated, otherwise one `ValidationException` listing everything.
+    pub fn finish(self) -> Result<(), ApiError> {
+        match self.violations.len() {
+            0 => Ok(()),
+            1 => Err(ApiError::validation(format!(
+                "1 validation error detected: {}",
+                self.violations[0]
+            ))),
+            n => Err(ApiError::validation(format!(
+                "{n} validation errors detected: {}",
+                self.violations.join("; ")
+            ))),
+        }
+    }
+
+    fn violation(&mut self, field: &str, value: &str, rule: impl Display) {
+        self.violations.push(format!(
+            "Value '{value}' at '{field}' failed to satisfy constraint: {rule}"
+        ));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn message(result: Result<(), ApiError>) -> String {
+        match result {
+            Err(ApiError::Validation { message }) => message,
+            other => panic!("expected a ValidationException, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn valid_values_pass_and_are_returned() {
+        let mut v = Validator::new();
+        assert_eq!(
+            v.required("projectName", Some("my-project_1"), &PROJECT_NAME),
+            "my-project_1"
+        );
+        assert_eq!(v.string("projectName", "P", &PROJECT_NAME), "P");
+        assert_eq!(v.optional("clientToken", None, &CLIENT_TOKEN), None);
+        assert_eq!(
+            v.optional_integer("maxResults", Some("100"), 1, 100),
+            Some(100)
+        );
+        assert_eq!(v.optional_integer("maxResults", None, 1, 100), None);
+        assert_eq!(
+            v.optional("nextToken", Some(""), &PAGINATION_TOKEN),
+            Some("")
+        );
+        assert_eq!(v.finish(), Ok(()));
+    }
+
+    #[test]
+    fn pattern_is_applied_to_the_whole_value() {
+        let mut v = Validator::new();
+        v.string("projectName", "has space", &PROJECT_NAME);
+        assert_eq!(
+            message(v.finish()),
+            "1 validation error detected: Value 'has space' at 'projectName' failed to satisfy constraint: \
+             Member must satisfy regular expression pattern: [a-zA-Z0-9][a-zA-Z0-9_\\-]*"
+        );
+    }
+
+    #[test]
+    fn every_violation_is_reported_once_in_order() {
+        let mut v = Validator::new();
+        v.required("projectName", Some(""), &PROJECT_NAME);
+        v.required("other", None, &PROJECT_NAME);
+        let message = message(v.finish());
+        assert!(
+            message.starts_with("3 validation errors detected: "),
+            "{message}"
+        );
+        assert!(message.contains("Value '' at 'projectName' failed to satisfy constraint: Member must have length greater than or equal to 1; Value '' at 'projectName' failed to satisfy constraint: Member must satisfy regular expression pattern"), "{message}");
+        assert!(
+            message.ends_with(
+                "Value null at 'other' failed to satisfy constraint: Member must not be null"
+            ),
+            "{message}"
+        );
+    }
+
+    #[test]
+    fn lengths_count_characters() {
+        let mut v = Validator::new();
+        static ANY_THREE: StringConstraint = StringConstraint::new(1, 3, ".*");
+        v.string("tagValue", "ééé", &ANY_THREE);
+        v.string("projectName", &"a".repeat(255), &PROJECT_NAME);
+        v.string("clientToken", &"a".repeat(64), &CLIENT_TOKEN);
+        assert_eq!(v.finish(), Ok(()));
+        let mut v = Validator::new();
+        v.string("clientToken", &"a".repeat(65), &CLIENT_TOKEN);
+        let message = message(v.finish());
+        assert!(
+            message.contains("Member must have length less than or equal to 64"),
+            "{message}"
+        );
+    }
+
+    #[test]
+    fn integers_are_range_checked() {
+        let mut v = Validator::new();
+        v.optional_integer("maxResults", Some("101"), 1, 100);
+        assert_eq!(
+            message(v.finish()),
+            "1 validation error detected: Value '101' at 'maxResults' failed to satisfy constraint: \
+             Member must have value less than or equal to 100"
+        );
+        let mut v = Validator::new();
+        v.optional_integer("maxResults", Some("0"), 1, 100);
+        assert_eq!(v.optional_integer("maxResults", Some("ten"), 1, 100), None);
+        let message = message(v.finish());
+        assert!(
+            message.contains("greater than or equal to 1")
+                && message.contains("Member must be an integer")
+        );
+    }
+
+    #[test]
+    fn pagination_tokens_use_the_base64_alphabet() {
+        let mut v = Validator::new();
+        v.optional("nextToken", Some("abc+/=="), &PAGINATION_TOKEN);
+        assert_eq!(v.finish(), Ok(()));
+        let mut v = Validator::new();
+        v.optional("nextToken", Some("abc-def"), &PAGINATION_TOKEN);
+        assert!(message(v.finish()).contains("at 'nextToken'"));
+    }
+}
