@@ -10,6 +10,8 @@
 #![deny(rust_2018_idioms, unused_must_use, missing_docs)]
 #![forbid(unsafe_code)]
 
-pub mod proto;
 pub mod aws;
+pub mod emulator;
 pub mod framework;
+pub mod plugin;
+pub mod proto;
