@@ -15,3 +15,5 @@ pub mod emulator;
 pub mod framework;
 pub mod plugin;
 pub mod proto;
+pub mod provider;
+pub mod resources;

@@ -43,9 +43,9 @@ fn any_value(ty: &Type, codec: Codec) -> BoxedStrategy<Value> {
                     (prop::num::f64::NORMAL | prop::num::f64::SUBNORMAL | prop::num::f64::ZERO)
                         .boxed()
                 }
-                Codec::Json => {
-                    (any::<i16>(), 0..=8i32).prop_map(|(m, e)| f64::from(m) / 2f64.powi(e)).boxed()
-                }
+                Codec::Json => (any::<i16>(), 0..=8i32)
+                    .prop_map(|(m, e)| f64::from(m) / 2f64.powi(e))
+                    .boxed(),
             };
             prop_oneof![
                 any::<i64>().prop_map(|i| Value::Number(Number::Int(i))),
@@ -55,11 +55,15 @@ fn any_value(ty: &Type, codec: Codec) -> BoxedStrategy<Value> {
             .boxed()
         }
         Type::Bool => any::<bool>().prop_map(Value::Bool).boxed(),
-        Type::List(element) => vec(any_value(element, codec), 0..4).prop_map(Value::List).boxed(),
-        Type::Set(element) => vec(any_value(element, codec), 0..4).prop_map(Value::Set).boxed(),
-        Type::Map(element) => {
-            btree_map(any::<String>(), any_value(element, codec), 0..4).prop_map(Value::Map).boxed()
-        }
+        Type::List(element) => vec(any_value(element, codec), 0..4)
+            .prop_map(Value::List)
+            .boxed(),
+        Type::Set(element) => vec(any_value(element, codec), 0..4)
+            .prop_map(Value::Set)
+            .boxed(),
+        Type::Map(element) => btree_map(any::<String>(), any_value(element, codec), 0..4)
+            .prop_map(Value::Map)
+            .boxed(),
         Type::Object(attributes) => attributes
             .iter()
             .map(|(name, ty)| {
@@ -166,7 +170,10 @@ fn realistic_state_decodes() {
                 ("status", Type::String),
             ])),
         ),
-        ("timeouts", Type::object([("create", Type::String), ("delete", Type::String)])),
+        (
+            "timeouts",
+            Type::object([("create", Type::String), ("delete", Type::String)]),
+        ),
         ("added_later", Type::String),
     ]);
     let state = br#"{
@@ -194,21 +201,38 @@ fn realistic_state_decodes() {
         ])
     };
     let strings = |pairs: &[(&str, &str)]| {
-        Value::Map(pairs.iter().map(|(k, v)| (k.to_string(), Value::from(*v))).collect())
+        Value::Map(
+            pairs
+                .iter()
+                .map(|(k, v)| (k.to_string(), Value::from(*v)))
+                .collect(),
+        )
     };
     let expected = Value::object([
         ("id", "cookies".into()),
         ("project_name", "cookies".into()),
-        ("arn", "arn:aws:lookoutvision:us-east-1:123456789012:project/cookies".into()),
+        (
+            "arn",
+            "arn:aws:lookoutvision:us-east-1:123456789012:project/cookies".into(),
+        ),
         ("max_inference_units", 4.into()),
         ("min_inference_units", 1.into()),
         ("anomaly_score", 0.875.into()),
         ("auto_update", false.into()),
         ("tags", strings(&[("env", "dev"), ("team", "vision")])),
         ("tags_all", Value::Map(BTreeMap::new())),
-        ("labels", Value::Set(vec!["normal".into(), "anomaly".into()])),
-        ("datasets", Value::List(vec![dataset("train", 120), dataset("test", 30)])),
-        ("timeouts", Value::object([("create", "30m".into()), ("delete", Value::Null)])),
+        (
+            "labels",
+            Value::Set(vec!["normal".into(), "anomaly".into()]),
+        ),
+        (
+            "datasets",
+            Value::List(vec![dataset("train", 120), dataset("test", 30)]),
+        ),
+        (
+            "timeouts",
+            Value::object([("create", "30m".into()), ("delete", Value::Null)]),
+        ),
         ("added_later", Value::Null),
     ]);
     assert_eq!(json::decode(state, &ty).unwrap(), expected);
@@ -221,5 +245,8 @@ fn realistic_state_decodes() {
     let old = br#"{"id": "cookies", "datasets": [{"dataset_type": "train", "version": 1}]}"#;
     let error = json::decode(old, &ty).unwrap_err();
     assert_eq!(error.path, ".datasets[0]");
-    assert_eq!(error.to_string(), r#"at .datasets[0]: unsupported attribute "version""#);
+    assert_eq!(
+        error.to_string(),
+        r#"at .datasets[0]: unsupported attribute "version""#
+    );
 }

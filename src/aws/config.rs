@@ -8,11 +8,13 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use aws_config::meta::credentials::CredentialsProviderChain;
-use aws_runtime::env_config::file::{EnvConfigFileKind as ProfileFileKind, EnvConfigFiles as ProfileFiles};
 use aws_config::retry::RetryConfig;
 use aws_config::{BehaviorVersion, Region};
 use aws_credential_types::provider::ProvideCredentials;
 use aws_credential_types::Credentials;
+use aws_runtime::env_config::file::{
+    EnvConfigFileKind as ProfileFileKind, EnvConfigFiles as ProfileFiles,
+};
 
 /// The arguments of the provider block that concern the AWS client, as configured (unset is
 /// `None`; environment fallbacks are applied by [`ClientArguments::resolve`]).
@@ -206,7 +208,10 @@ impl ClientArguments {
             skip_credentials_validation: self.skip_credentials_validation.unwrap_or(false),
             skip_metadata_api_check,
             config_files: files(&self.shared_config_files, "AWS_CONFIG_FILE"),
-            credentials_files: files(&self.shared_credentials_files, "AWS_SHARED_CREDENTIALS_FILE"),
+            credentials_files: files(
+                &self.shared_credentials_files,
+                "AWS_SHARED_CREDENTIALS_FILE",
+            ),
         })
     }
 }
@@ -281,7 +286,10 @@ impl ClientSettings {
             web_identity_token::WebIdentityTokenCredentialsProvider::builder().build(),
         )
         .or_else("Profile", files.build())
-        .or_else("EcsContainer", ecs::EcsCredentialsProvider::builder().build());
+        .or_else(
+            "EcsContainer",
+            ecs::EcsCredentialsProvider::builder().build(),
+        );
         if self.skip_metadata_api_check {
             chain
         } else {
@@ -399,7 +407,9 @@ mod tests {
             .unwrap_err();
         assert_eq!(err.argument, "retry_mode");
         assert_eq!(err.env_var, Some("AWS_RETRY_MODE"));
-        assert!(err.message.contains("AWS_RETRY_MODE must be `standard` or `adaptive`"));
+        assert!(err
+            .message
+            .contains("AWS_RETRY_MODE must be `standard` or `adaptive`"));
 
         let err = ClientArguments::default()
             .resolve(env(&[("AWS_MAX_ATTEMPTS", "zero")]))

@@ -1,10 +1,12 @@
 //! The AWS layer: client configuration, error classification and retries. It knows the
 //! Lookout for Vision SDK but nothing about Terraform.
 
+pub mod client;
 pub mod config;
 pub mod error;
 pub mod retry;
 
+pub use client::Client;
 pub use error::{ApiError, ErrorKind};
 
 /// A fresh idempotency token for one logical call, reused across the caller's own retries.

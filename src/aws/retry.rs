@@ -116,19 +116,26 @@ mod tests {
     #[test]
     fn interval_grows_with_elapsed_time_within_bounds() {
         assert_eq!(next_interval(Duration::ZERO), MIN_INTERVAL);
-        assert_eq!(next_interval(Duration::from_secs(8)), Duration::from_secs(1));
+        assert_eq!(
+            next_interval(Duration::from_secs(8)),
+            Duration::from_secs(1)
+        );
         assert_eq!(next_interval(Duration::from_secs(3600)), MAX_INTERVAL);
     }
 
     #[tokio::test(start_paused = true)]
     async fn conflicts_are_retried_until_success() {
         let calls = AtomicU32::new(0);
-        let result = retry_conflicts(Duration::from_secs(60), &CancellationToken::new(), || async {
-            match calls.fetch_add(1, Ordering::SeqCst) {
-                0..=3 => Err(api_error(ErrorKind::Conflict)),
-                _ => Ok("deleted"),
-            }
-        })
+        let result = retry_conflicts(
+            Duration::from_secs(60),
+            &CancellationToken::new(),
+            || async {
+                match calls.fetch_add(1, Ordering::SeqCst) {
+                    0..=3 => Err(api_error(ErrorKind::Conflict)),
+                    _ => Ok("deleted"),
+                }
+            },
+        )
         .await;
         assert_eq!(result.unwrap(), "deleted");
         assert_eq!(calls.load(Ordering::SeqCst), 5);
@@ -137,12 +144,15 @@ mod tests {
     #[tokio::test(start_paused = true)]
     async fn other_errors_are_not_retried() {
         let calls = AtomicU32::new(0);
-        let result: Result<(), _> =
-            retry_conflicts(Duration::from_secs(60), &CancellationToken::new(), || async {
+        let result: Result<(), _> = retry_conflicts(
+            Duration::from_secs(60),
+            &CancellationToken::new(),
+            || async {
                 calls.fetch_add(1, Ordering::SeqCst);
                 Err(api_error(ErrorKind::Validation))
-            })
-            .await;
+            },
+        )
+        .await;
         assert!(matches!(result, Err(RetryError::Failed(_))));
         assert_eq!(calls.load(Ordering::SeqCst), 1);
     }
@@ -150,13 +160,18 @@ mod tests {
     #[tokio::test(start_paused = true)]
     async fn gives_up_at_the_deadline_with_the_last_conflict() {
         let start = Instant::now();
-        let result: Result<(), _> =
-            retry_conflicts(Duration::from_secs(10), &CancellationToken::new(), || async {
-                Err(api_error(ErrorKind::Conflict))
-            })
-            .await;
+        let result: Result<(), _> = retry_conflicts(
+            Duration::from_secs(10),
+            &CancellationToken::new(),
+            || async { Err(api_error(ErrorKind::Conflict)) },
+        )
+        .await;
         match result {
-            Err(RetryError::TimedOut { last, attempts, waited }) => {
+            Err(RetryError::TimedOut {
+                last,
+                attempts,
+                waited,
+            }) => {
                 assert!(last.is_conflict());
                 assert!(attempts > 5, "polled only {attempts} times in 10s");
                 assert_eq!(waited, Duration::from_secs(10));
@@ -179,7 +194,10 @@ mod tests {
             Err(api_error(ErrorKind::Conflict))
         })
         .await;
-        assert!(matches!(result, Err(RetryError::Cancelled { last: Some(_) })));
+        assert!(matches!(
+            result,
+            Err(RetryError::Cancelled { last: Some(_) })
+        ));
         assert!(start.elapsed() < Duration::from_secs(4));
     }
 }

@@ -71,7 +71,10 @@ pub(crate) trait InValue: Sized {
 
 impl InValue for DecodeError {
     fn new(message: impl Into<String>) -> Self {
-        DecodeError { path: String::new(), message: message.into() }
+        DecodeError {
+            path: String::new(),
+            message: message.into(),
+        }
     }
 
     fn path_mut(&mut self) -> &mut String {
@@ -81,7 +84,10 @@ impl InValue for DecodeError {
 
 impl InValue for EncodeError {
     fn new(message: impl Into<String>) -> Self {
-        EncodeError { path: String::new(), message: message.into() }
+        EncodeError {
+            path: String::new(),
+            message: message.into(),
+        }
     }
 
     fn path_mut(&mut self) -> &mut String {
@@ -112,7 +118,9 @@ pub(crate) fn number_from_u64(u: u64) -> Result<Number, DecodeError> {
         // i64::MAX: its range check lets 2^63 through).
         Ok(Number::Float(f))
     } else {
-        Err(DecodeError::new(format!("number {u} is too large to hold exactly")))
+        Err(DecodeError::new(format!(
+            "number {u} is too large to hold exactly"
+        )))
     }
 }
 
@@ -121,7 +129,9 @@ pub(crate) fn number_from_f64(f: f64) -> Result<Number, DecodeError> {
     if f.is_finite() {
         Ok(Number::from(f))
     } else {
-        Err(DecodeError::new(format!("{f} is not a number Terraform can hold")))
+        Err(DecodeError::new(format!(
+            "{f} is not a number Terraform can hold"
+        )))
     }
 }
 
@@ -154,7 +164,10 @@ pub(crate) struct ObjectDecoder<'t> {
 impl<'t> ObjectDecoder<'t> {
     /// An object of the type with these attributes, none read yet.
     pub(crate) fn new(attributes: &'t BTreeMap<String, Type>) -> Self {
-        ObjectDecoder { attributes, values: BTreeMap::new() }
+        ObjectDecoder {
+            attributes,
+            values: BTreeMap::new(),
+        }
     }
 
     /// Decodes attribute `name` with `decode`, given the attribute's type.
@@ -216,7 +229,9 @@ impl<'a> Typed<'a> {
             (Value::Unknown, _) => Typed::Unknown,
             (Value::Bool(b), Type::Bool) => Typed::Bool(*b),
             (Value::Number(Number::Float(f)), Type::Number) if !f.is_finite() => {
-                return Err(EncodeError::new(format!("{f} is not a number Terraform can hold")));
+                return Err(EncodeError::new(format!(
+                    "{f} is not a number Terraform can hold"
+                )));
             }
             (Value::Number(n), Type::Number) => Typed::Number(*n),
             (Value::String(s), Type::String) => Typed::String(s),
@@ -238,7 +253,10 @@ impl<'a> Typed<'a> {
                 )
             }
             _ => {
-                return Err(EncodeError::new(format!("expected {ty}, found {}", kind(value))));
+                return Err(EncodeError::new(format!(
+                    "expected {ty}, found {}",
+                    kind(value)
+                )));
             }
         })
     }
@@ -274,7 +292,10 @@ mod tests {
             error.to_string(),
             "at .endpoints[0].lookoutvision: expected string, found array"
         );
-        assert_eq!(DecodeError::new("bad").in_key("a b").to_string(), r#"at ["a b"]: bad"#);
+        assert_eq!(
+            DecodeError::new("bad").in_key("a b").to_string(),
+            r#"at ["a b"]: bad"#
+        );
         assert_eq!(DecodeError::new("bad").to_string(), "bad");
     }
 
@@ -284,7 +305,10 @@ mod tests {
         // Debug output, as `==` would take i64::MAX for 2^63 (they are the same f64).
         let exact = |u| format!("{:?}", number_from_u64(u));
         assert_eq!(exact(1 << 63), "Ok(Float(9.223372036854776e18))");
-        assert_eq!(exact(u64::MAX - 2047), format!("Ok(Float({:?}))", (u64::MAX - 2047) as f64));
+        assert_eq!(
+            exact(u64::MAX - 2047),
+            format!("Ok(Float({:?}))", (u64::MAX - 2047) as f64)
+        );
         assert!(number_from_u64((1 << 63) + 1).is_err());
         // Rounds to 2^64, which the cast back would saturate to u64::MAX.
         assert!(number_from_u64(u64::MAX).is_err());

@@ -150,9 +150,14 @@ mod tests {
 
     #[test]
     fn paths_print_like_terraform_addresses() {
-        let path = AttributePath::root("endpoints").index(0).attribute("lookoutvision");
+        let path = AttributePath::root("endpoints")
+            .index(0)
+            .attribute("lookoutvision");
         assert_eq!(path.to_string(), "endpoints[0].lookoutvision");
-        assert_eq!(AttributePath::root("tags").key("team").to_string(), r#"tags["team"]"#);
+        assert_eq!(
+            AttributePath::root("tags").key("team").to_string(),
+            r#"tags["team"]"#
+        );
     }
 
     #[test]

@@ -35,7 +35,10 @@ fn from_json(json: &Json, ty: &Type) -> Result<Value, DecodeError> {
             entries
                 .iter()
                 .map(|(key, item)| {
-                    Ok((key.clone(), from_json(item, element).map_err(|e| e.in_key(key))?))
+                    Ok((
+                        key.clone(),
+                        from_json(item, element).map_err(|e| e.in_key(key))?,
+                    ))
                 })
                 .collect::<Result<_, DecodeError>>()?,
         ),
@@ -107,7 +110,10 @@ pub fn encode(value: &Value, ty: &Type) -> Result<Json, EncodeError> {
             entries
                 .iter()
                 .map(|(key, item)| {
-                    Ok((key.clone(), encode(item, element).map_err(|e| e.in_key(key))?))
+                    Ok((
+                        key.clone(),
+                        encode(item, element).map_err(|e| e.in_key(key))?,
+                    ))
                 })
                 .collect::<Result<_, EncodeError>>()?,
         ),
@@ -115,7 +121,10 @@ pub fn encode(value: &Value, ty: &Type) -> Result<Json, EncodeError> {
             attributes
                 .into_iter()
                 .map(|(name, ty, item)| {
-                    Ok((name.to_owned(), encode(item, ty).map_err(|e| e.in_attribute(name))?))
+                    Ok((
+                        name.to_owned(),
+                        encode(item, ty).map_err(|e| e.in_attribute(name))?,
+                    ))
                 })
                 .collect::<Result<_, EncodeError>>()?,
         ),
@@ -145,12 +154,18 @@ mod tests {
             Value::object([
                 ("name", "p".into()),
                 ("units", 3.into()),
-                ("tags", Value::Map([("env".to_owned(), "dev".into())].into())),
+                (
+                    "tags",
+                    Value::Map([("env".to_owned(), "dev".into())].into())
+                ),
                 ("labels", Value::Null),
             ])
         );
         // Attributes added to the schema since the state was written read as null.
-        assert_eq!(decode(br#"{}"#, &project()).unwrap().get("units"), &Value::Null);
+        assert_eq!(
+            decode(br#"{}"#, &project()).unwrap().get("units"),
+            &Value::Null
+        );
     }
 
     #[test]
@@ -158,10 +173,19 @@ mod tests {
         let error = decode(br#"{"name": "p", "old_field": 1}"#, &project()).unwrap_err();
         assert_eq!(error.to_string(), r#"unsupported attribute "old_field""#);
         let error = decode(br#"{"labels": ["a", 2]}"#, &project()).unwrap_err();
-        assert_eq!(error.to_string(), "at .labels[1]: expected string, found number");
+        assert_eq!(
+            error.to_string(),
+            "at .labels[1]: expected string, found number"
+        );
         let error = decode(br#"{"units": "many"}"#, &project()).unwrap_err();
-        assert_eq!(error.to_string(), r#"at .units: expected number, found string "many""#);
-        assert!(decode(br#"{} x"#, &project()).unwrap_err().message.starts_with("invalid JSON"));
+        assert_eq!(
+            error.to_string(),
+            r#"at .units: expected number, found string "many""#
+        );
+        assert!(decode(br#"{} x"#, &project())
+            .unwrap_err()
+            .message
+            .starts_with("invalid JSON"));
     }
 
     #[test]
@@ -170,18 +194,27 @@ mod tests {
         assert_eq!(decode(b"-7", &Type::Number).unwrap(), Value::number(-7));
         // Debug output, as `==` would also take i64::MAX for 2^63.
         let beyond_i64 = decode(b"9223372036854775808", &Type::Number).unwrap();
-        assert_eq!(format!("{beyond_i64:?}"), "Number(Float(9.223372036854776e18))");
+        assert_eq!(
+            format!("{beyond_i64:?}"),
+            "Number(Float(9.223372036854776e18))"
+        );
         assert!(decode(b"18446744073709551615", &Type::Number).is_err());
     }
 
     #[test]
     fn encode_fills_every_attribute_and_rejects_unknown() {
-        let value = Value::object([("name", "p".into()), ("labels", Value::Set(vec!["a".into()]))]);
+        let value = Value::object([
+            ("name", "p".into()),
+            ("labels", Value::Set(vec!["a".into()])),
+        ]);
         assert_eq!(
             encode(&value, &project()).unwrap(),
             json!({"labels": ["a"], "name": "p", "tags": null, "units": null})
         );
         let error = encode(&Value::object([("tags", Value::Unknown)]), &project()).unwrap_err();
-        assert_eq!(error.to_string(), "at .tags: an unknown value has no JSON form");
+        assert_eq!(
+            error.to_string(),
+            "at .tags: an unknown value has no JSON form"
+        );
     }
 }

@@ -265,7 +265,9 @@ impl<'a> Reader<'a> {
         if count.saturating_mul(min_size) <= self.rest.len() {
             Ok(())
         } else {
-            Err(DecodeError::new(format!("{what} of {count} items cannot fit in the data left")))
+            Err(DecodeError::new(format!(
+                "{what} of {count} items cannot fit in the data left"
+            )))
         }
     }
 
@@ -362,7 +364,10 @@ mod tests {
     #[test]
     fn null_is_nil_and_unknown_is_d4_00_00() {
         assert_eq!(encode(&Value::Null, &Type::String).unwrap(), [0xc0]);
-        assert_eq!(encode(&Value::Unknown, &Type::list(Type::Bool)).unwrap(), [0xd4, 0x00, 0x00]);
+        assert_eq!(
+            encode(&Value::Unknown, &Type::list(Type::Bool)).unwrap(),
+            [0xd4, 0x00, 0x00]
+        );
         for ty in [Type::String, Type::map(Type::Number), Type::object([])] {
             assert_eq!(decoded(&[0xc0], &ty), Value::Null);
             assert_eq!(decoded(&[0xd4, 0x00, 0x00], &ty), Value::Unknown);
@@ -395,7 +400,10 @@ mod tests {
             ])
         );
         // A payload longer than the data left is truncation, not a value.
-        assert_eq!(decode_error(&[0xc7, 0x09, 0x0c, 0x80], &ty), "unexpected end of data");
+        assert_eq!(
+            decode_error(&[0xc7, 0x09, 0x0c, 0x80], &ty),
+            "unexpected end of data"
+        );
     }
 
     #[test]
@@ -405,8 +413,14 @@ mod tests {
             (&[0xe0], Number::Int(-32)),
             (&[0xcc, 0xff], Number::Int(255)),
             (&[0xcd, 0x01, 0x00], Number::Int(256)),
-            (&[0xce, 0xff, 0xff, 0xff, 0xff], Number::Int(u32::MAX.into())),
-            (&[0xcf, 0x80, 0, 0, 0, 0, 0, 0, 0], Number::Float(9_223_372_036_854_775_808.0)),
+            (
+                &[0xce, 0xff, 0xff, 0xff, 0xff],
+                Number::Int(u32::MAX.into()),
+            ),
+            (
+                &[0xcf, 0x80, 0, 0, 0, 0, 0, 0, 0],
+                Number::Float(9_223_372_036_854_775_808.0),
+            ),
             (&[0xd0, 0x80], Number::Int(-128)),
             (&[0xd1, 0x80, 0x00], Number::Int(-32768)),
             (&[0xd2, 0x80, 0, 0, 0], Number::Int(i32::MIN.into())),
@@ -419,7 +433,11 @@ mod tests {
         for (bytes, number) in cases {
             // Debug output tells Int(3) from Float(3.0), which compare equal.
             let found = format!("{:?}", decoded(bytes, &Type::Number));
-            assert_eq!(found, format!("{:?}", Value::Number(*number)), "{bytes:02x?}");
+            assert_eq!(
+                found,
+                format!("{:?}", Value::Number(*number)),
+                "{bytes:02x?}"
+            );
         }
         assert_eq!(decoded(&fixstr("1e30"), &Type::Number), Value::number(1e30));
         assert_eq!(decoded(&fixstr("-17"), &Type::Number), Value::number(-17));
@@ -428,7 +446,10 @@ mod tests {
             r#"expected number, found string "ten""#
         );
         assert_eq!(
-            decode_error(&[0xcf, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff], &Type::Number),
+            decode_error(
+                &[0xcf, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff],
+                &Type::Number
+            ),
             "number 18446744073709551615 is too large to hold exactly"
         );
         assert!(decode(&[0xcb, 0x7f, 0xf8, 0, 0, 0, 0, 0, 0], &Type::Number).is_err());
@@ -447,7 +468,11 @@ mod tests {
             (Number::Float(0.5), &[0xcb, 0x3f, 0xe0, 0, 0, 0, 0, 0, 0]),
         ];
         for (number, bytes) in cases {
-            assert_eq!(encode(&Value::Number(*number), &Type::Number).unwrap(), *bytes, "{number}");
+            assert_eq!(
+                encode(&Value::Number(*number), &Type::Number).unwrap(),
+                *bytes,
+                "{number}"
+            );
         }
         let error =
             encode(&Value::Number(Number::Float(f64::INFINITY)), &Type::Number).unwrap_err();
@@ -456,8 +481,11 @@ mod tests {
 
     #[test]
     fn objects_encode_every_attribute_in_sorted_order() {
-        let ty =
-            Type::object([("b", Type::String), ("a", Type::Number), ("c", Type::list(Type::Bool))]);
+        let ty = Type::object([
+            ("b", Type::String),
+            ("a", Type::Number),
+            ("c", Type::list(Type::Bool)),
+        ]);
         let value = Value::object([("b", "x".into())]);
         let mut expected = vec![0x83];
         expected.extend(fixstr("a"));
@@ -470,9 +498,15 @@ mod tests {
 
         let extra = Value::object([("b", "x".into()), ("zz", Value::Null)]);
         let nested = Type::object([("inner", Type::list(ty.clone()))]);
-        let error =
-            encode(&Value::object([("inner", Value::List(vec![extra]))]), &nested).unwrap_err();
-        assert_eq!(error.to_string(), r#"at .inner[0]: unsupported attribute "zz""#);
+        let error = encode(
+            &Value::object([("inner", Value::List(vec![extra]))]),
+            &nested,
+        )
+        .unwrap_err();
+        assert_eq!(
+            error.to_string(),
+            r#"at .inner[0]: unsupported attribute "zz""#
+        );
     }
 
     #[test]
@@ -530,19 +564,31 @@ mod tests {
             decode_error(&[0xc1], &Type::Bool),
             "expected bool, found the reserved byte 0xc1"
         );
-        assert_eq!(decode_error(&[0xa2, 0xff, 0xfe], &Type::String), "string is not valid UTF-8");
+        assert_eq!(
+            decode_error(&[0xa2, 0xff, 0xfe], &Type::String),
+            "string is not valid UTF-8"
+        );
     }
 
     #[test]
     fn malformed_lengths_and_trailing_bytes_are_errors() {
         assert_eq!(decode_error(&[], &Type::Bool), "unexpected end of data");
-        assert_eq!(decode_error(&[0xc3, 0xc3], &Type::Bool), "unexpected data after the value");
         assert_eq!(
-            decode_error(&[0xdd, 0xff, 0xff, 0xff, 0xff, 0xc0], &Type::list(Type::Bool)),
+            decode_error(&[0xc3, 0xc3], &Type::Bool),
+            "unexpected data after the value"
+        );
+        assert_eq!(
+            decode_error(
+                &[0xdd, 0xff, 0xff, 0xff, 0xff, 0xc0],
+                &Type::list(Type::Bool)
+            ),
             "array of 4294967295 items cannot fit in the data left"
         );
         assert_eq!(
-            decode_error(&[0xdf, 0x00, 0x01, 0x00, 0x00, 0xc0], &Type::map(Type::Bool)),
+            decode_error(
+                &[0xdf, 0x00, 0x01, 0x00, 0x00, 0xc0],
+                &Type::map(Type::Bool)
+            ),
             "map of 65536 items cannot fit in the data left"
         );
         assert_eq!(

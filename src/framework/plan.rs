@@ -36,7 +36,13 @@ pub fn plan_change(block: &Block, prior: &Value, proposed: &Value, config: &Valu
         proposed.clone()
     };
     let mut requires_replace = Vec::new();
-    replacement_paths(block, prior, &state, &AttributePath::default(), &mut requires_replace);
+    replacement_paths(
+        block,
+        prior,
+        &state,
+        &AttributePath::default(),
+        &mut requires_replace,
+    );
     Planned {
         state,
         requires_replace,
@@ -72,7 +78,8 @@ fn unknown_computed(block: &Block, proposed: &Value, config: &Value, creating: b
         }
     }
     for nested in &block.blocks {
-        let (Some(value), config_value) = (planned.get(&nested.name), config.get(&nested.name)) else {
+        let (Some(value), config_value) = (planned.get(&nested.name), config.get(&nested.name))
+        else {
             continue;
         };
         let replanned = match (nested.nesting, value) {
@@ -106,7 +113,10 @@ fn replacement_paths(
     out: &mut Vec<AttributePath>,
 ) {
     for attribute in block.attributes.iter().filter(|a| a.requires_replace) {
-        if !prior.get(&attribute.name).semantically_equal(planned.get(&attribute.name)) {
+        if !prior
+            .get(&attribute.name)
+            .semantically_equal(planned.get(&attribute.name))
+        {
             out.push(path.attribute(&attribute.name));
         }
     }

@@ -56,8 +56,14 @@ impl Block {
 
     /// The object type that values of this block have.
     pub fn implied_type(&self) -> Type {
-        let attributes = self.attributes.iter().map(|a| (a.name.as_str(), a.ty.clone()));
-        let blocks = self.blocks.iter().map(|b| (b.name.as_str(), b.implied_type()));
+        let attributes = self
+            .attributes
+            .iter()
+            .map(|a| (a.name.as_str(), a.ty.clone()));
+        let blocks = self
+            .blocks
+            .iter()
+            .map(|b| (b.name.as_str(), b.implied_type()));
         Type::object(attributes.chain(blocks))
     }
 
@@ -85,9 +91,11 @@ impl Block {
         }
         for nested in &self.blocks {
             let block_path = path.attribute(&nested.name);
-            nested.for_each_element(config.get(&nested.name), &block_path, |element, element_path| {
-                nested.block.validate(element, &element_path, diags)
-            });
+            nested.for_each_element(
+                config.get(&nested.name),
+                &block_path,
+                |element, element_path| nested.block.validate(element, &element_path, diags),
+            );
         }
     }
 }

@@ -75,7 +75,8 @@ impl Timeouts {
                     .validate(validate::duration()),
             );
         }
-        (!block.attributes.is_empty()).then(|| NestedBlock::single("timeouts", block).provider_only())
+        (!block.attributes.is_empty())
+            .then(|| NestedBlock::single("timeouts", block).provider_only())
     }
 
     /// The limit for `operation` given a resource value holding a `timeouts` block.
@@ -172,7 +173,10 @@ mod tests {
     #[test]
     fn formats_like_go() {
         assert_eq!(format_duration(Duration::from_secs(20 * 60)), "20m0s");
-        assert_eq!(format_duration(Duration::from_secs(24 * 3600 + 90)), "24h1m30s");
+        assert_eq!(
+            format_duration(Duration::from_secs(24 * 3600 + 90)),
+            "24h1m30s"
+        );
         assert_eq!(format_duration(Duration::from_secs(45)), "45s");
     }
 
@@ -183,14 +187,25 @@ mod tests {
             ..Timeouts::default()
         };
         let block = timeouts.block().expect("a delete timeout was declared");
-        let names: Vec<&str> = block.block.attributes.iter().map(|a| a.name.as_str()).collect();
+        let names: Vec<&str> = block
+            .block
+            .attributes
+            .iter()
+            .map(|a| a.name.as_str())
+            .collect();
         assert_eq!(names, ["delete"]);
         assert!(block.provider_only);
         assert!(block.block.attributes[0].description.contains("`10m0s`"));
 
         let configured = Value::object([("timeouts", Value::object([("delete", "90s".into())]))]);
-        assert_eq!(timeouts.resolve(&configured, Operation::Delete), Duration::from_secs(90));
-        assert_eq!(timeouts.resolve(&Value::Null, Operation::Delete), Duration::from_secs(600));
+        assert_eq!(
+            timeouts.resolve(&configured, Operation::Delete),
+            Duration::from_secs(90)
+        );
+        assert_eq!(
+            timeouts.resolve(&Value::Null, Operation::Delete),
+            Duration::from_secs(600)
+        );
         assert_eq!(timeouts.resolve(&Value::Null, Operation::Create), FALLBACK);
         assert!(Timeouts::default().block().is_none());
     }

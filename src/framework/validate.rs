@@ -55,10 +55,13 @@ fn rule(
 
 /// Strings of `min..=max` characters.
 pub fn string_length(min: usize, max: usize) -> impl Validator {
-    rule(format!("between {min} and {max} characters long"), move |v| {
-        v.as_str()
-            .is_some_and(|s| (min..=max).contains(&s.chars().count()))
-    })
+    rule(
+        format!("between {min} and {max} characters long"),
+        move |v| {
+            v.as_str()
+                .is_some_and(|s| (min..=max).contains(&s.chars().count()))
+        },
+    )
 }
 
 /// Strings matching `pattern` entirely; `explained` says in words what that allows.
@@ -67,10 +70,9 @@ pub fn string_length(min: usize, max: usize) -> impl Validator {
 /// When `pattern` is not a valid regular expression (a programming error caught by tests).
 pub fn string_matches(pattern: &str, explained: &str) -> impl Validator {
     let regex = Regex::new(&format!("^(?:{pattern})$")).expect("validator pattern compiles");
-    rule(
-        format!("{explained} (pattern `{pattern}`)"),
-        move |v| v.as_str().is_some_and(|s| regex.is_match(s)),
-    )
+    rule(format!("{explained} (pattern `{pattern}`)"), move |v| {
+        v.as_str().is_some_and(|s| regex.is_match(s))
+    })
 }
 
 /// Strings equal to one of `allowed` (case-sensitive).
@@ -170,7 +172,8 @@ impl<V: Validator> Validator for Each<V> {
             Value::Map(entries) => {
                 for (key, element) in entries {
                     if self.keys {
-                        self.inner.validate(&Value::string(key.clone()), &path.key(key), diags);
+                        self.inner
+                            .validate(&Value::string(key.clone()), &path.key(key), diags);
                     } else if known(element) {
                         self.inner.validate(element, &path.key(key), diags);
                     }
@@ -234,14 +237,24 @@ mod tests {
     #[test]
     fn urls_need_a_scheme_and_host() {
         assert!(errors(&http_url(), "http://127.0.0.1:1234".into()).is_empty());
-        assert!(errors(&http_url(), "https://lookoutvision.us-east-1.amazonaws.com/".into()).is_empty());
+        assert!(errors(
+            &http_url(),
+            "https://lookoutvision.us-east-1.amazonaws.com/".into()
+        )
+        .is_empty());
         assert_eq!(errors(&http_url(), "127.0.0.1:1234".into()).len(), 1);
         assert_eq!(errors(&http_url(), "http://".into()).len(), 1);
     }
 
     #[test]
     fn map_validators_point_at_the_key() {
-        let tags = Value::Map([("ok".to_owned(), "v".into()), ("b@d!".to_owned(), "v".into())].into());
+        let tags = Value::Map(
+            [
+                ("ok".to_owned(), "v".into()),
+                ("b@d!".to_owned(), "v".into()),
+            ]
+            .into(),
+        );
         let mut diags = Diagnostics::default();
         map_keys(string_matches("[a-z@]+", "letters")).validate(
             &tags,
@@ -249,7 +262,10 @@ mod tests {
             &mut diags,
         );
         assert_eq!(diags.0.len(), 1);
-        assert_eq!(diags.0[0].path.as_ref().unwrap().to_string(), r#"tags["b@d!"]"#);
+        assert_eq!(
+            diags.0[0].path.as_ref().unwrap().to_string(),
+            r#"tags["b@d!"]"#
+        );
         assert_eq!(errors(&map_at_most(1), tags).len(), 1);
     }
 }

@@ -44,7 +44,12 @@ impl Type {
 
     /// `object({name = type, ...})`.
     pub fn object<'a>(attributes: impl IntoIterator<Item = (&'a str, Type)>) -> Self {
-        Type::Object(attributes.into_iter().map(|(name, ty)| (name.to_owned(), ty)).collect())
+        Type::Object(
+            attributes
+                .into_iter()
+                .map(|(name, ty)| (name.to_owned(), ty))
+                .collect(),
+        )
     }
 
     /// The type in Terraform's JSON type notation, as the schema messages carry it.
@@ -119,7 +124,10 @@ impl Number {
         if let Ok(i) = text.parse::<i64>() {
             return Some(Number::Int(i));
         }
-        text.parse::<f64>().ok().filter(|f| f.is_finite()).map(Number::from)
+        text.parse::<f64>()
+            .ok()
+            .filter(|f| f.is_finite())
+            .map(Number::from)
     }
 }
 
@@ -199,7 +207,12 @@ impl Value {
 
     /// An object from attribute pairs.
     pub fn object<'a>(attributes: impl IntoIterator<Item = (&'a str, Value)>) -> Self {
-        Value::Object(attributes.into_iter().map(|(k, v)| (k.to_owned(), v)).collect())
+        Value::Object(
+            attributes
+                .into_iter()
+                .map(|(k, v)| (k.to_owned(), v))
+                .collect(),
+        )
     }
 
     /// Whether this is null.
@@ -217,7 +230,9 @@ impl Value {
         match self {
             Value::Unknown => false,
             Value::List(items) | Value::Set(items) => items.iter().all(Value::is_wholly_known),
-            Value::Map(entries) | Value::Object(entries) => entries.values().all(Value::is_wholly_known),
+            Value::Map(entries) | Value::Object(entries) => {
+                entries.values().all(Value::is_wholly_known)
+            }
             _ => true,
         }
     }
@@ -343,7 +358,10 @@ mod tests {
             ty.to_json().to_string(),
             r#"["object",{"n":"number","tags":["map","string"]}]"#
         );
-        assert_eq!(Type::set(Type::Bool).to_json().to_string(), r#"["set","bool"]"#);
+        assert_eq!(
+            Type::set(Type::Bool).to_json().to_string(),
+            r#"["set","bool"]"#
+        );
     }
 
     #[test]
@@ -352,7 +370,10 @@ mod tests {
         assert_ne!(Number::Int(3), Number::Float(3.5));
         assert!(matches!(Number::from(2.0), Number::Int(2)));
         assert_eq!(Number::parse("1e3"), Some(Number::Int(1000)));
-        assert_eq!(Number::parse("123456789012"), Some(Number::Int(123_456_789_012)));
+        assert_eq!(
+            Number::parse("123456789012"),
+            Some(Number::Int(123_456_789_012))
+        );
         assert_eq!(Number::parse("0.25"), Some(Number::Float(0.25)));
         assert_eq!(Number::parse("1e999"), None);
         assert_eq!(Number::parse("ten"), None);
