@@ -3,6 +3,7 @@
 
 mod codec;
 pub mod diag;
+pub mod docs;
 pub mod json;
 pub mod msgpack;
 pub mod plan;

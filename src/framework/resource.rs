@@ -126,3 +126,13 @@ pub trait Resource<C>: Send + Sync {
     /// The identifying attributes for an import ID (read then fills in the rest).
     fn import(&self, id: &str) -> Result<Value, Diagnostic>;
 }
+
+/// The schema Terraform sees for `resource`: its own, plus the `timeouts` block its declared
+/// timeouts imply.
+pub fn full_schema<C>(resource: &dyn Resource<C>) -> Schema {
+    let mut schema = resource.schema();
+    if let Some(block) = resource.timeouts().block() {
+        schema.block.blocks.push(block);
+    }
+    schema
+}

@@ -15,7 +15,7 @@ use tracing::Instrument;
 use super::convert;
 use crate::framework::diag::{AttributePath, Diagnostic, Diagnostics};
 use crate::framework::plan::{changes_remote_object, plan_change};
-use crate::framework::resource::{Context, Failure, Provider, Resource};
+use crate::framework::resource::{full_schema, Context, Failure, Provider, Resource};
 use crate::framework::schema::Schema;
 use crate::framework::timeouts::{Operation, Timeouts};
 use crate::framework::value::{Type, Value};
@@ -73,17 +73,12 @@ impl<P: Provider> ProviderService<P> {
             .resources()
             .into_iter()
             .map(|resource| {
-                let timeouts = resource.timeouts();
-                let mut schema = resource.schema();
-                if let Some(block) = timeouts.block() {
-                    schema.block.blocks.push(block);
-                }
-                let ty = schema.block.implied_type();
+                let schema = full_schema(resource.as_ref());
                 let entry = ResourceType {
+                    ty: schema.block.implied_type(),
+                    timeouts: resource.timeouts(),
                     resource: resource.clone(),
                     schema,
-                    ty,
-                    timeouts,
                 };
                 (resource.type_name().to_owned(), entry)
             })

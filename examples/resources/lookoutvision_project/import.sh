@@ -1,0 +1,2 @@
+# A project is imported by its name.
+terraform import lookoutvision_project.example circuit-boards

@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# The whole test suite: unit tests, protocol tests, emulator conformance and the acceptance
+# tests that drive the real terraform CLI (which must be on PATH or in TF_ACC_TERRAFORM_PATH).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+terraform="${TF_ACC_TERRAFORM_PATH:-$(command -v terraform || true)}"
+if [ -z "$terraform" ]; then
+  echo "test: the terraform CLI is not on PATH; the acceptance tests cannot run without it." >&2
+  echo "test: install Terraform 1.11 or newer, or set TF_ACC_TERRAFORM_PATH." >&2
+  exit 1
+fi
+echo "test: acceptance tests use $("$terraform" version | head -n1) at $terraform"
+
+cargo test --locked --all-targets "$@"
