@@ -9,11 +9,12 @@
 use std::fmt::{self, Write as _};
 use std::io::Write as _;
 use std::sync::Arc;
+use std::time::Duration;
 
 use anyhow::Context as _;
 use clap::Parser;
-use lookoutvision::emulator::clock::SystemClock;
-use lookoutvision::emulator::{serve_with_shutdown, Config};
+use lookoutvision::emulator::clock::{parse_duration, SystemClock};
+use lookoutvision::emulator::{serve_with_shutdown, Config, Durations};
 use tokio::net::TcpListener;
 use tracing::field::{Field, Visit};
 use tracing::{Event, Subscriber};
@@ -38,6 +39,19 @@ struct Cli {
     /// debug or trace. Defaults to a plain level in RUST_LOG, else off.
     #[arg(long)]
     log_level: Option<LevelFilter>,
+    /// How long a dataset stays CREATE_IN_PROGRESS (manifest import) or UPDATE_IN_PROGRESS,
+    /// e.g. 500ms, 1s, 2m, 1m30s; 0s means the next request sees it complete.
+    #[arg(long, default_value = "1s", value_parser = parse_duration)]
+    dataset_duration: Duration,
+    /// How long a model stays TRAINING.
+    #[arg(long, default_value = "1s", value_parser = parse_duration)]
+    training_duration: Duration,
+    /// How long a model stays STARTING_HOSTING or STOPPING_HOSTING.
+    #[arg(long, default_value = "1s", value_parser = parse_duration)]
+    hosting_duration: Duration,
+    /// How long a dataset stays DELETE_IN_PROGRESS and a model DELETING before it is gone.
+    #[arg(long, default_value = "1s", value_parser = parse_duration)]
+    delete_duration: Duration,
 }
 
 fn parse_region(value: &str) -> Result<String, String> {
@@ -90,6 +104,12 @@ async fn main() -> anyhow::Result<()> {
         region: cli.region,
         account_id: cli.account_id,
         clock: Arc::new(SystemClock),
+        durations: Durations {
+            dataset: cli.dataset_duration,
+            training: cli.training_duration,
+            hosting: cli.hosting_duration,
+            delete: cli.delete_duration,
+        },
     };
     serve_with_shutdown(listener, config, shutdown)
         .await

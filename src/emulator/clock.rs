@@ -1,8 +1,9 @@
 //! Time as the emulator sees it.
 //!
-//! Every timestamp the emulator hands out, and every expiry it checks (client tokens today,
-//! training and hosting transitions later), goes through a [`Clock`], so tests can move time
-//! forward with a [`ManualClock`] instead of sleeping.
+//! Every timestamp the emulator hands out, and every expiry it checks (client tokens, dataset,
+//! training, hosting and deletion transitions), goes through a [`Clock`], so tests can move
+//! time forward with a [`ManualClock`] instead of sleeping. [`parse_duration`] reads the
+//! transition times given on the command line.
 
 use std::fmt;
 use std::ops::Add;
@@ -10,6 +11,7 @@ use std::sync::{Mutex, PoisonError};
 use std::time::Duration;
 
 use serde::{Serialize, Serializer};
+use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
 
 /// A source of the current time.
@@ -88,6 +90,12 @@ impl Timestamp {
         Self::new(OffsetDateTime::UNIX_EPOCH + time::Duration::milliseconds(millis))
     }
 
+    /// Reads an ISO-8601 (RFC 3339) date-time such as `2024-01-01T00:00:00.389Z`, the form
+    /// AWS SDKs use for timestamps in query strings.
+    pub fn parse_iso8601(text: &str) -> Option<Self> {
+        OffsetDateTime::parse(text, &Rfc3339).ok().map(Self::new)
+    }
+
     /// Seconds since the Unix epoch, as the API's JSON timestamps carry them.
     pub fn epoch_seconds(self) -> f64 {
         // Whole milliseconds up to year 275,000 fit an f64 exactly.
@@ -107,6 +115,36 @@ impl Serialize for Timestamp {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         serializer.serialize_f64(self.epoch_seconds())
     }
+}
+
+/// Parses a duration such as `1s`, `500ms`, `2m` or `1m30s`: one or more whole numbers, each
+/// followed by a unit (`ms`, `s`, `m` or `h`). `0s` is allowed.
+pub fn parse_duration(text: &str) -> Result<Duration, String> {
+    let invalid = || format!("invalid duration {text:?}: expected e.g. 500ms, 1s, 2m, 1h or 1m30s");
+    let mut rest = text;
+    let mut total = Duration::ZERO;
+    if rest.is_empty() {
+        return Err(invalid());
+    }
+    while !rest.is_empty() {
+        let digits = rest.bytes().take_while(u8::is_ascii_digit).count();
+        let number: u64 = rest[..digits].parse().map_err(|_| invalid())?;
+        rest = &rest[digits..];
+        let unit_len = rest.bytes().take_while(u8::is_ascii_alphabetic).count();
+        let unit_millis: u64 = match &rest[..unit_len] {
+            "ms" => 1,
+            "s" => 1_000,
+            "m" => 60_000,
+            "h" => 3_600_000,
+            _ => return Err(invalid()),
+        };
+        rest = &rest[unit_len..];
+        let millis = number.checked_mul(unit_millis).ok_or_else(invalid)?;
+        total = total
+            .checked_add(Duration::from_millis(millis))
+            .ok_or_else(invalid)?;
+    }
+    Ok(total)
 }
 
 #[cfg(test)]
@@ -130,5 +168,48 @@ mod tests {
         assert_eq!(clock.now(), start + Duration::from_secs(90));
         clock.set(start);
         assert_eq!(clock.now(), start);
+    }
+
+    #[test]
+    fn iso8601_timestamps_parse_with_and_without_fractions() {
+        let ts = Timestamp::parse_iso8601("2024-01-01T00:00:00.389Z").unwrap();
+        assert_eq!(ts.epoch_seconds(), 1_704_067_200.389);
+        assert_eq!(
+            Timestamp::parse_iso8601("2024-01-01T01:00:00+01:00"),
+            Some(ManualClock::default().now())
+        );
+        assert_eq!(Timestamp::parse_iso8601("1704067200"), None);
+    }
+
+    #[test]
+    fn durations_parse_units_and_sums() {
+        let cases = [
+            ("0s", 0),
+            ("500ms", 500),
+            ("1s", 1_000),
+            ("2m", 120_000),
+            ("1h", 3_600_000),
+            ("1m30s", 90_000),
+        ];
+        for (text, millis) in cases {
+            assert_eq!(
+                parse_duration(text),
+                Ok(Duration::from_millis(millis)),
+                "{text}"
+            );
+        }
+        for bad in [
+            "",
+            "1",
+            "s",
+            "1.5s",
+            "-1s",
+            "1d",
+            "1s ",
+            " 1s",
+            "99999999999999999999h",
+        ] {
+            assert!(parse_duration(bad).is_err(), "{bad:?}");
+        }
     }
 }

@@ -4,6 +4,8 @@
 //! gives for a request it cannot route); [`ApiError::code`], [`ApiError::status`] and
 //! [`ApiError::body`] say how it goes on the wire, so no handler formats an error itself.
 
+use std::fmt::Display;
+
 use axum::http::StatusCode;
 use serde_json::{Map, Value};
 
@@ -50,6 +52,23 @@ impl Resource {
         Self {
             id: name.to_owned(),
             kind: ResourceType::Project,
+        }
+    }
+
+    /// A dataset, identified by its type (`train` or `test`): datasets have no ARN or name.
+    pub fn dataset(dataset_type: impl Display) -> Self {
+        Self {
+            id: dataset_type.to_string(),
+            kind: ResourceType::Dataset,
+        }
+    }
+
+    /// A model, identified by its version as given (`3` or `latest`), or by its ARN for the
+    /// tagging operations.
+    pub fn model(id: impl Display) -> Self {
+        Self {
+            id: id.to_string(),
+            kind: ResourceType::Model,
         }
     }
 }

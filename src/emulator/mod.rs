@@ -2,8 +2,11 @@
 //! faithful enough that the AWS SDKs work against it unchanged.
 //!
 //! It shares no code with the provider: only the standard library and external crates.
-//! Implemented so far: CreateProject, DescribeProject, ListProjects and DeleteProject, plus
-//! the admin API described below. See `docs/emulator.md`.
+//! Implemented: projects, datasets (with their entries), models (training, hosting,
+//! DetectAnomalies), tagging, and the admin API described below; model packaging jobs are
+//! not. Datasets and models change status asynchronously, after the [`Durations`] in the
+//! [`Config`]; every call first completes whatever transitions are due by the clock, so
+//! nothing runs in the background. See `docs/emulator.md`.
 //!
 //! # Starting one in-process
 //!
@@ -21,8 +24,10 @@
 //!
 //! # Admin API
 //!
-//! `GET /_emulator/requests` (request log and counts), `POST /_emulator/reset` and
-//! `GET /_emulator/state`; admin calls are not logged as API requests.
+//! `GET /_emulator/requests` (request log and counts), `POST /_emulator/reset`,
+//! `GET /_emulator/state`, and `POST /_emulator/fail-next-training` /
+//! `POST /_emulator/fail-next-hosting` to make the next training or hosting fail; admin
+//! calls are not logged as API requests.
 
 mod admin;
 pub mod clock;
@@ -36,12 +41,14 @@ mod response;
 mod routes;
 mod service;
 pub mod state;
+mod synthetic;
 mod validate;
 
 use std::future::Future;
 use std::io;
 use std::net::{Ipv4Addr, SocketAddr};
 use std::sync::Arc;
+use std::time::Duration;
 
 use axum::Router;
 use tokio::net::TcpListener;
@@ -60,15 +67,46 @@ pub struct Config {
     pub account_id: String,
     /// The source of every timestamp and expiry.
     pub clock: Arc<dyn Clock>,
+    /// How long each asynchronous status change takes.
+    pub durations: Durations,
 }
 
 impl Default for Config {
-    /// `us-east-1`, account `123456789012`, the system clock.
+    /// `us-east-1`, account `123456789012`, the system clock, default [`Durations`].
     fn default() -> Self {
         Self {
             region: "us-east-1".to_owned(),
             account_id: "123456789012".to_owned(),
             clock: Arc::new(SystemClock),
+            durations: Durations::default(),
+        }
+    }
+}
+
+/// How long each asynchronous status change takes, by the emulator's clock. A zero duration
+/// means the very next request already sees the final status.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Durations {
+    /// Importing a manifest (CreateDataset) or applying UpdateDatasetEntries.
+    pub dataset: Duration,
+    /// Training a model (CreateModel).
+    pub training: Duration,
+    /// Starting (StartModel) or stopping (StopModel) hosting.
+    pub hosting: Duration,
+    /// Deleting a dataset or a model.
+    pub delete: Duration,
+}
+
+impl Default for Durations {
+    /// One second each: long enough to observe the in-progress status, short enough for tests
+    /// on the system clock.
+    fn default() -> Self {
+        let second = Duration::from_secs(1);
+        Self {
+            dataset: second,
+            training: second,
+            hosting: second,
+            delete: second,
         }
     }
 }
@@ -78,6 +116,14 @@ impl Config {
     pub fn project_arn(&self, name: &str) -> String {
         format!(
             "arn:aws:lookoutvision:{}:{}:project/{name}",
+            self.region, self.account_id
+        )
+    }
+
+    /// `arn:aws:lookoutvision:{region}:{account}:model/{project}/{version}`.
+    pub fn model_arn(&self, project: &str, version: u32) -> String {
+        format!(
+            "arn:aws:lookoutvision:{}:{}:model/{project}/{version}",
             self.region, self.account_id
         )
     }
@@ -103,7 +149,13 @@ pub async fn serve_with_shutdown(
     config: Config,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> io::Result<()> {
-    tracing::info!(address = %listener.local_addr()?, region = %config.region, account_id = %config.account_id, "emulator serving");
+    tracing::info!(
+        address = %listener.local_addr()?,
+        region = %config.region,
+        account_id = %config.account_id,
+        durations = ?config.durations,
+        "emulator serving"
+    );
     axum::serve(listener, router(config))
         .with_graceful_shutdown(shutdown)
         .await

@@ -3,8 +3,11 @@
 
 use axum::body::Bytes;
 use axum::http::HeaderMap;
+use base64::engine::general_purpose::STANDARD;
+use base64::Engine as _;
 use percent_encoding::percent_decode_str;
 use serde::de::DeserializeOwned;
+use serde_json::{json, Value};
 
 use super::error::ApiError;
 use super::validate::{Validator, CLIENT_TOKEN};
@@ -50,6 +53,20 @@ impl ApiRequest {
             .map(|(_, value)| value.as_str())
     }
 
+    /// Every value of query parameter `name`, in order (`tagKeys=a&tagKeys=b`).
+    pub fn query_all(&self, name: &str) -> Vec<&str> {
+        self.query
+            .iter()
+            .filter(|(key, _)| key == name)
+            .map(|(_, value)| value.as_str())
+            .collect()
+    }
+
+    /// The raw body (DetectAnomalies' image).
+    pub fn body(&self) -> &[u8] {
+        &self.body
+    }
+
     /// The value of header `name`; bytes that are not UTF-8 are replaced, so validation
     /// rejects them instead of the header being silently ignored.
     pub fn header(&self, name: &str) -> Option<String> {
@@ -63,6 +80,14 @@ impl ApiRequest {
         let token = self.header(CLIENT_TOKEN_HEADER);
         v.optional("clientToken", token.as_deref(), &CLIENT_TOKEN)
             .map(str::to_owned)
+    }
+
+    /// The call's input as client-token checks compare it: URI labels, query and body (as
+    /// JSON when it is JSON, so spacing and member order do not matter; else as base64).
+    pub fn fingerprint(&self) -> Value {
+        let body = serde_json::from_slice::<Value>(&self.body)
+            .unwrap_or_else(|_| Value::String(STANDARD.encode(&self.body)));
+        json!({ "labels": self.labels, "query": self.query, "body": body })
     }
 
     /// The JSON body as `T`; an empty body counts as `{}`.
@@ -112,6 +137,18 @@ mod tests {
     }
 
     #[test]
+    fn repeated_query_keys_keep_every_value_in_order() {
+        let request = ApiRequest::new(
+            vec![],
+            Some("tagKeys=a&other=x&tagKeys=b%20c"),
+            HeaderMap::new(),
+            Bytes::new(),
+        );
+        assert_eq!(request.query_all("tagKeys"), ["a", "b c"]);
+        assert!(request.query_all("missing").is_empty());
+    }
+
+    #[test]
     fn client_token_is_read_from_its_header_and_validated() {
         let mut headers = HeaderMap::new();
         headers.insert("X-Amzn-Client-Token", HeaderValue::from_static("abc-123"));
@@ -131,6 +168,26 @@ mod tests {
             .unwrap_err()
             .message()
             .contains("at 'clientToken'"));
+    }
+
+    #[test]
+    fn fingerprints_ignore_json_spacing_and_member_order_but_not_values() {
+        let request = |label: &str, body: &'static str| {
+            ApiRequest::new(
+                vec![label.to_owned()],
+                None,
+                HeaderMap::new(),
+                Bytes::from_static(body.as_bytes()),
+            )
+        };
+        let a = request("p1", r#"{"A":1,"B":2}"#).fingerprint();
+        assert_eq!(a, request("p1", r#"{ "B": 2, "A": 1 }"#).fingerprint());
+        assert_ne!(a, request("p2", r#"{"A":1,"B":2}"#).fingerprint());
+        assert_ne!(a, request("p1", r#"{"A":1,"B":3}"#).fingerprint());
+        assert_ne!(
+            request("p1", "").fingerprint(),
+            request("p1", "x").fingerprint()
+        );
     }
 
     #[derive(Debug, Default, Deserialize, PartialEq)]

@@ -33,11 +33,25 @@ impl Reply {
             replayed: false,
         }
     }
+
+    /// A `202 Accepted` answer, for operations that start an asynchronous change;
+    /// `Value::Null` sends no body at all.
+    pub fn accepted(body: Value) -> Self {
+        Self {
+            status: StatusCode::ACCEPTED,
+            ..Self::ok(body)
+        }
+    }
 }
 
 /// Renders an answer, tagging it with `request_id`.
 pub fn render(outcome: &Result<Reply, ApiError>, request_id: &str) -> Response {
     let mut response = match outcome {
+        Ok(reply) if reply.body.is_null() => {
+            let mut response = Response::new(Body::empty());
+            *response.status_mut() = reply.status;
+            response
+        }
         Ok(reply) => json_response(reply.status, &reply.body),
         Err(err) => json_response(err.status(), &err.body()),
     };
@@ -96,6 +110,14 @@ mod tests {
         let response = render(&outcome, "req-2");
         assert_eq!(response.status(), StatusCode::TOO_MANY_REQUESTS);
         assert_eq!(response.headers()[header::RETRY_AFTER], "3");
+    }
+
+    #[test]
+    fn a_null_body_is_sent_as_no_body() {
+        let response = render(&Ok(Reply::accepted(Value::Null)), "req-4");
+        assert_eq!(response.status(), StatusCode::ACCEPTED);
+        assert!(response.headers().get(header::CONTENT_TYPE).is_none());
+        assert_eq!(response.headers()[REQUEST_ID_HEADER], "req-4");
     }
 
     #[test]

@@ -3,7 +3,8 @@
 //! All mutable data (resources, remembered client tokens, the request log) sits behind one
 //! mutex, and every call does its check-then-change under a single acquisition, so
 //! concurrent requests never lose updates and two calls with the same client token cannot
-//! both run. Nothing awaits while the lock is held.
+//! both run. Nothing awaits while the lock is held. Each acquisition for a call first
+//! completes the status transitions due by the clock, so no background task is needed.
 
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
@@ -67,14 +68,29 @@ impl Service {
         self.inner.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    /// Forgets all resources, client tokens and logged requests.
+    /// Exclusive access to the mutable data, with every transition due by now completed,
+    /// and that now.
+    pub fn lock_current(&self) -> (MutexGuard<'_, Inner>, Timestamp) {
+        let mut inner = self.lock();
+        let now = self.config.clock.now();
+        inner.state.advance(now);
+        (inner, now)
+    }
+
+    /// Forgets all resources, armed failures, client tokens and logged requests.
     pub fn reset(&self) {
         *self.lock() = Inner::default();
     }
 
-    /// Runs a read-only call against the state.
+    /// Runs a read-only call against the current state.
     pub fn read<R>(&self, call: impl FnOnce(&State) -> R) -> R {
-        call(&self.lock().state)
+        call(&self.lock_current().0.state)
+    }
+
+    /// Runs a mutating call that carries no client token against the current state.
+    pub fn write<R>(&self, call: impl FnOnce(&mut State, Timestamp) -> R) -> R {
+        let (mut inner, now) = self.lock_current();
+        call(&mut inner.state, now)
     }
 
     /// Runs a mutating call, honouring its client token: a repeat of an earlier successful
@@ -89,9 +105,8 @@ impl Service {
         resource: Resource,
         call: impl FnOnce(&mut State, Timestamp) -> Result<Reply, ApiError>,
     ) -> Result<Reply, ApiError> {
-        let mut inner = self.lock();
+        let (mut inner, now) = self.lock_current();
         let Inner { state, tokens, .. } = &mut *inner;
-        let now = self.config.clock.now();
         let Some(token) = token else {
             return call(state, now);
         };
@@ -181,6 +196,7 @@ mod tests {
     use super::*;
     use crate::emulator::clock::ManualClock;
     use crate::emulator::idempotency::TOKEN_LIFETIME;
+    use crate::emulator::state::DatasetType;
     use serde_json::json;
 
     fn service(clock: Arc<ManualClock>) -> Service {
@@ -233,6 +249,24 @@ mod tests {
         assert!(create(&service, "t2", "p1").is_err());
         service.lock().state.delete_project("p1").unwrap();
         assert!(!create(&service, "t2", "p1").unwrap().replayed);
+    }
+
+    #[test]
+    fn every_access_first_completes_the_transitions_due_by_the_clock() {
+        let clock = Arc::new(ManualClock::default());
+        let service = service(clock.clone());
+        let takes = service.config.durations.delete;
+        create(&service, "t1", "p1").unwrap();
+        service
+            .write(|state, now| {
+                state.create_dataset("p1", DatasetType::Train, None, now, takes)?;
+                state.delete_dataset("p1", DatasetType::Train, now, takes)
+            })
+            .unwrap();
+        let datasets = || service.read(|state| state.project("p1").unwrap().datasets.len());
+        assert_eq!(datasets(), 1);
+        clock.advance(takes);
+        assert_eq!(datasets(), 0);
     }
 
     #[test]

@@ -9,6 +9,7 @@ use std::sync::OnceLock;
 
 use regex::Regex;
 
+use super::clock::Timestamp;
 use super::error::ApiError;
 
 /// The length range and pattern of a string member, as in the service model.
@@ -51,6 +52,44 @@ pub static CLIENT_TOKEN: StringConstraint = StringConstraint::new(1, 64, r"^[a-z
 /// `PaginationToken` (`nextToken`).
 pub static PAGINATION_TOKEN: StringConstraint =
     StringConstraint::new(0, 2048, r"^[a-zA-Z0-9\/\+\=]{0,2048}$");
+/// `DatasetType`.
+pub static DATASET_TYPE: StringConstraint = StringConstraint::new(1, 10, r"train|test");
+/// `ModelVersion`: a number or `latest`.
+pub static MODEL_VERSION: StringConstraint = StringConstraint::new(1, 10, r"([1-9][0-9]*|latest)");
+/// `ModelVersionNoLatest` (DeleteModel).
+pub static MODEL_VERSION_NO_LATEST: StringConstraint =
+    StringConstraint::new(1, 10, r"([1-9][0-9]*)");
+/// `ModelDescriptionMessage`: no spaces.
+pub static MODEL_DESCRIPTION: StringConstraint =
+    StringConstraint::new(1, 500, r"[0-9A-Za-z\.\-_]*");
+/// `S3BucketName`.
+pub static S3_BUCKET: StringConstraint = StringConstraint::new(3, 63, r"[0-9A-Za-z\.\-_]*");
+/// `S3ObjectKey`.
+pub static S3_KEY: StringConstraint =
+    StringConstraint::new(1, 1024, r"^([a-zA-Z0-9!_.*'()-][/a-zA-Z0-9!_.*'()-]*)?$");
+/// `S3KeyPrefix`.
+pub static S3_PREFIX: StringConstraint =
+    StringConstraint::new(0, 1024, r"^([a-zA-Z0-9!_.*'()-][/a-zA-Z0-9!_.*'()-]*)?$");
+/// `S3ObjectVersion`: any text.
+pub static S3_VERSION: StringConstraint = StringConstraint::new(1, 1024, r"(?s).*");
+/// `KmsKeyId`.
+pub static KMS_KEY_ID: StringConstraint =
+    StringConstraint::new(1, 2048, r"^[A-Za-z0-9][A-Za-z0-9:_/+=,@.-]{0,2048}$");
+/// `TagKey`.
+pub static TAG_KEY: StringConstraint =
+    StringConstraint::new(1, 128, r"^([\p{L}\p{Z}\p{N}_.:/=+\-@]*)$");
+/// `TagValue`.
+pub static TAG_VALUE: StringConstraint =
+    StringConstraint::new(0, 256, r"^([\p{L}\p{Z}\p{N}_.:/=+\-@]*)$");
+/// `TagArn`: any text.
+pub static TAG_ARN: StringConstraint = StringConstraint::new(1, 1011, r"(?s).*");
+/// `AnomalyClassFilter` (ListDatasetEntries `anomalyClass`).
+pub static ANOMALY_CLASS: StringConstraint = StringConstraint::new(1, 10, r"(normal|anomaly)");
+/// `QueryString` (ListDatasetEntries `sourceRefContains`).
+pub static SOURCE_REF_CONTAINS: StringConstraint = StringConstraint::new(1, 2048, r".*\S.*");
+/// `ContentType` of DetectAnomalies, narrowed to the two image types the service accepts.
+pub static IMAGE_CONTENT_TYPE: StringConstraint =
+    StringConstraint::new(1, 255, r"image/png|image/jpeg");
 
 /// Collects constraint violations for one request.
 ///
@@ -138,6 +177,16 @@ impl Validator {
         value.map(|value| self.string(field, value, constraint))
     }
 
+    /// Records "must not be null" when a required member of any type is absent; returns it.
+    pub fn not_null<T>(&mut self, field: &str, value: Option<T>) -> Option<T> {
+        if value.is_none() {
+            self.violations.push(format!(
+                "Value null at '{field}' failed to satisfy constraint: Member must not be null"
+            ));
+        }
+        value
+    }
+
     /// Checks an optional integer member given as text (a query parameter) against
     /// `min..=max`. Returns the number when present and an integer.
     pub fn optional_integer(
@@ -152,20 +201,71 @@ impl Validator {
             self.violation(field, raw, format_args!("Member must be an integer"));
             return None;
         };
-        if number < min {
+        Some(self.integer(field, number, min, max))
+    }
+
+    /// Reads an optional boolean given as text (a query parameter): `true` or `false`.
+    pub fn optional_bool(&mut self, field: &str, value: Option<&str>) -> Option<bool> {
+        match value? {
+            "true" => Some(true),
+            "false" => Some(false),
+            other => {
+                self.violation(field, other, format_args!("Member must be a boolean"));
+                None
+            }
+        }
+    }
+
+    /// Reads an optional timestamp given as text (a query parameter) in ISO-8601, the form
+    /// AWS SDKs send.
+    pub fn optional_timestamp(&mut self, field: &str, value: Option<&str>) -> Option<Timestamp> {
+        let raw = value?;
+        let parsed = Timestamp::parse_iso8601(raw);
+        if parsed.is_none() {
             self.violation(
                 field,
                 raw,
+                format_args!("Member must be an ISO-8601 date-time"),
+            );
+        }
+        parsed
+    }
+
+    /// Checks an integer member against `min..=max` and returns it.
+    pub fn integer(&mut self, field: &str, value: i64, min: i64, max: i64) -> i64 {
+        if value < min {
+            self.violation(
+                field,
+                value,
                 format_args!("Member must have value greater than or equal to {min}"),
             );
-        } else if number > max {
+        } else if value > max {
             self.violation(
                 field,
-                raw,
+                value,
                 format_args!("Member must have value less than or equal to {max}"),
             );
         }
-        Some(number)
+        value
+    }
+
+    /// Checks the number of items (or bytes) of a list (or blob) member against `min..=max`.
+    pub fn length(&mut self, field: &str, length: usize, min: usize, max: usize) {
+        let rule = if length < min {
+            format!("Member must have length greater than or equal to {min}")
+        } else if length > max {
+            format!("Member must have length less than or equal to {max}")
+        } else {
+            return;
+        };
+        self.violations.push(format!(
+            "Value with length {length} at '{field}' failed to satisfy constraint: {rule}"
+        ));
+    }
+
+    /// Records a violation of a rule the model cannot express, worded by the caller.
+    pub fn fail(&mut self, message: impl Into<String>) {
+        self.violations.push(message.into());
     }
 
     /// `Ok` when nothing was violated, otherwise one `ValidationException` listing everything.
@@ -183,7 +283,7 @@ impl Validator {
         }
     }
 
-    fn violation(&mut self, field: &str, value: &str, rule: impl Display) {
+    fn violation(&mut self, field: &str, value: impl Display, rule: impl Display) {
         self.violations.push(format!(
             "Value '{value}' at '{field}' failed to satisfy constraint: {rule}"
         ));
@@ -296,5 +396,82 @@ mod tests {
         let mut v = Validator::new();
         v.optional("nextToken", Some("abc-def"), &PAGINATION_TOKEN);
         assert!(message(v.finish()).contains("at 'nextToken'"));
+    }
+
+    #[test]
+    fn non_string_members_lengths_and_free_rules_share_the_format() {
+        let mut v = Validator::new();
+        assert_eq!(v.not_null("outputConfig", Some(1)), Some(1));
+        assert_eq!(v.integer("minInferenceUnits", 1, 1, 10), 1);
+        v.length("tags", 200, 0, 200);
+        assert_eq!(v.finish(), Ok(()));
+
+        let mut v = Validator::new();
+        assert_eq!(v.not_null::<u8>("outputConfig", None), None);
+        v.integer("minInferenceUnits", 0, 1, 10);
+        v.length("tags", 201, 0, 200);
+        v.fail("Line 2 of 'changes' is not valid");
+        assert_eq!(
+            message(v.finish()),
+            "4 validation errors detected: \
+             Value null at 'outputConfig' failed to satisfy constraint: Member must not be null; \
+             Value '0' at 'minInferenceUnits' failed to satisfy constraint: Member must have value greater than or equal to 1; \
+             Value with length 201 at 'tags' failed to satisfy constraint: Member must have length less than or equal to 200; \
+             Line 2 of 'changes' is not valid"
+        );
+    }
+
+    #[test]
+    fn booleans_and_timestamps_are_read_from_text() {
+        let mut v = Validator::new();
+        assert_eq!(v.optional_bool("labeled", Some("true")), Some(true));
+        assert_eq!(v.optional_bool("labeled", Some("false")), Some(false));
+        assert_eq!(v.optional_bool("labeled", None), None);
+        assert!(v
+            .optional_timestamp("createdBefore", Some("2024-01-01T00:00:00Z"))
+            .is_some());
+        assert_eq!(v.finish(), Ok(()));
+        let mut v = Validator::new();
+        assert_eq!(v.optional_bool("labeled", Some("yes")), None);
+        assert_eq!(
+            v.optional_timestamp("createdAfter", Some("yesterday")),
+            None
+        );
+        let message = message(v.finish());
+        assert!(
+            message.contains(
+                "Value 'yes' at 'labeled' failed to satisfy constraint: Member must be a boolean"
+            ),
+            "{message}"
+        );
+        assert!(message.contains("Value 'yesterday' at 'createdAfter' failed to satisfy constraint: Member must be an ISO-8601 date-time"), "{message}");
+    }
+
+    #[test]
+    fn model_constraints_accept_and_reject_as_documented() {
+        let mut v = Validator::new();
+        v.string("datasetType", "train", &DATASET_TYPE);
+        v.string("modelVersion", "latest", &MODEL_VERSION);
+        v.string("modelVersion", "12", &MODEL_VERSION_NO_LATEST);
+        v.string("tagKey", "Team Name:é/+=@", &TAG_KEY);
+        v.string("tagValue", "", &TAG_VALUE);
+        v.string("bucket", "my.bucket-1", &S3_BUCKET);
+        v.string("prefix", "", &S3_PREFIX);
+        v.string("key", "dir/train.manifest", &S3_KEY);
+        assert_eq!(v.finish(), Ok(()));
+        for (value, constraint) in [
+            ("trains", &DATASET_TYPE),
+            ("0", &MODEL_VERSION),
+            ("latest", &MODEL_VERSION_NO_LATEST),
+            ("has space", &MODEL_DESCRIPTION),
+            ("tag*", &TAG_KEY),
+            ("/leading-slash", &S3_KEY),
+            ("image/gif", &IMAGE_CONTENT_TYPE),
+            ("  ", &SOURCE_REF_CONTAINS),
+        ] {
+            let mut v = Validator::new();
+            v.string("field", value, constraint);
+            assert!(v.finish().is_err(), "{value}");
+        }
     }
 }

@@ -29,7 +29,7 @@ pub fn create(service: &Service, request: &ApiRequest) -> Result<Reply, ApiError
     service.idempotent(
         Operation::CreateProject,
         token.as_deref(),
-        json!({ "ProjectName": name }),
+        request.fingerprint(),
         Resource::project(name),
         |state, now| {
             let project = state.create_project(name, arn, now)?;
@@ -81,7 +81,7 @@ pub fn delete(service: &Service, request: &ApiRequest) -> Result<Reply, ApiError
     service.idempotent(
         Operation::DeleteProject,
         token.as_deref(),
-        json!({ "ProjectName": name }),
+        request.fingerprint(),
         Resource::project(name),
         |state, _| {
             let project = state.delete_project(name)?;
