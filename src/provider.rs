@@ -168,7 +168,16 @@ impl Provider for LookoutVisionProvider {
                 "Leave the EC2 instance metadata service out of the credential chain. \
                  Environment: `AWS_EC2_METADATA_DISABLED`. Default: `false`.",
             ))
-            .block(NestedBlock::single("endpoints", endpoints)),
+            .block(NestedBlock::single("endpoints", endpoints))
+            .block(NestedBlock::single(
+                "default_tags",
+                Block::new("Tags added to every taggable resource (models) this provider manages.")
+                    .attribute(
+                        Attribute::optional("tags", Type::map(Type::String))
+                            .describe("The tags. A resource's own `tags` win for the same key.")
+                            .validate(validate::map_at_most(200)),
+                    ),
+            )),
         )
     }
 
@@ -218,14 +227,25 @@ impl Provider for LookoutVisionProvider {
             max_retries = settings.max_retries,
             "The provider is configured."
         );
-        Ok(Client {
-            api,
-            default_tags: BTreeMap::new(),
-        })
+        let default_tags: BTreeMap<String, String> = config
+            .get("default_tags")
+            .get("tags")
+            .entries()
+            .map(|tags| {
+                tags.iter()
+                    .filter_map(|(k, v)| v.as_str().map(|v| (k.clone(), v.to_owned())))
+                    .collect()
+            })
+            .unwrap_or_default();
+        Ok(Client { api, default_tags })
     }
 
     fn resources(&self) -> Vec<Arc<dyn Resource<Client>>> {
-        vec![Arc::new(resources::Project)]
+        vec![
+            Arc::new(resources::Project),
+            Arc::new(resources::Dataset),
+            Arc::new(resources::Model),
+        ]
     }
 }
 

@@ -5,6 +5,7 @@ pub mod client;
 pub mod config;
 pub mod error;
 pub mod retry;
+pub mod waiter;
 
 pub use client::Client;
 pub use error::{ApiError, ErrorKind};

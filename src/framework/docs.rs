@@ -69,6 +69,34 @@ fn schema_section(block: &Block) -> String {
     out
 }
 
+/// The schema sections an argument is listed under.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Group {
+    Required,
+    Optional,
+    ReadOnly,
+}
+
+impl Group {
+    fn of_attribute(attribute: &Attribute) -> Group {
+        if attribute.required {
+            Group::Required
+        } else if attribute.optional {
+            Group::Optional
+        } else {
+            Group::ReadOnly
+        }
+    }
+
+    fn of_block(block: &NestedBlock) -> Group {
+        if block.min_items > 0 {
+            Group::Required
+        } else {
+            Group::Optional
+        }
+    }
+}
+
 fn describe_block(
     block: &Block,
     prefix: &str,
@@ -76,30 +104,17 @@ fn describe_block(
     nested: &mut Vec<(String, String, Block)>,
     top: bool,
 ) {
-    let groups: [(
-        &str,
-        Box<dyn Fn(&Attribute) -> bool>,
-        Box<dyn Fn(&NestedBlock) -> bool>,
-    ); 3] = [
-        (
-            "Required",
-            Box::new(|a| a.required),
-            Box::new(|b| b.min_items > 0),
-        ),
-        (
-            "Optional",
-            Box::new(|a| a.optional),
-            Box::new(|b| b.min_items == 0),
-        ),
-        (
-            "Read-Only",
-            Box::new(|a| a.computed && !a.optional),
-            Box::new(|_| false),
-        ),
-    ];
-    for (title, attribute_in, block_in) in &groups {
+    for (title, group) in [
+        ("Required", Group::Required),
+        ("Optional", Group::Optional),
+        ("Read-Only", Group::ReadOnly),
+    ] {
         let mut lines = Vec::new();
-        for attribute in block.attributes.iter().filter(|a| attribute_in(a)) {
+        for attribute in block
+            .attributes
+            .iter()
+            .filter(|a| Group::of_attribute(a) == group)
+        {
             lines.push(format!(
                 "- `{}` ({}{}) {}",
                 attribute.name,
@@ -112,7 +127,7 @@ fn describe_block(
                 attribute.description
             ));
         }
-        for nested_block in block.blocks.iter().filter(|b| block_in(b)) {
+        for nested_block in block.blocks.iter().filter(|b| Group::of_block(b) == group) {
             let path = format!("{prefix}{}", nested_block.name);
             let anchor = format!("nestedblock--{}", path.replace('.', "--"));
             let kind = match nested_block.nesting {

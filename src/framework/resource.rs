@@ -46,7 +46,10 @@ pub struct Context<'a, C> {
     pub timeout: Duration,
 }
 
-/// A failed resource operation: diagnostics, and the state to save if the remote object exists.
+/// A resource operation that did not complete: diagnostics, and the state to save if the remote
+/// object exists. With only warnings, the operation stopped early but left a consistent object
+/// (Terraform saves the state without tainting it); with an error after a create, Terraform
+/// saves the state as tainted.
 #[derive(Debug)]
 pub struct Failure {
     /// What went wrong.
@@ -125,6 +128,13 @@ pub trait Resource<C>: Send + Sync {
 
     /// The identifying attributes for an import ID (read then fills in the rest).
     fn import(&self, id: &str) -> Result<Value, Diagnostic>;
+
+    /// Top-level arguments the service never reports back, so an import leaves them null. The
+    /// first plan after an import adopts their configured values in place instead of replacing
+    /// the resource for them.
+    fn unobservable(&self) -> &'static [&'static str] {
+        &[]
+    }
 }
 
 /// The schema Terraform sees for `resource`: its own, plus the `timeouts` block its declared

@@ -154,6 +154,16 @@ impl NestedBlock {
         }
     }
 
+    /// This block, which the configuration must contain (once, for single nesting; Terraform
+    /// requires equal bounds then).
+    pub fn required(mut self) -> Self {
+        self.min_items = 1;
+        if self.nesting == Nesting::Single {
+            self.max_items = 1;
+        }
+        self
+    }
+
     /// This block, replacing the resource when it changes.
     pub fn requires_replace(mut self) -> Self {
         self.requires_replace = true;

@@ -13,7 +13,7 @@ use tonic::{Request, Response, Status};
 use tracing::Instrument;
 
 use super::convert;
-use crate::framework::diag::{AttributePath, Diagnostic, Diagnostics};
+use crate::framework::diag::{AttributePath, Diagnostic, Diagnostics, PathStep};
 use crate::framework::plan::{changes_remote_object, plan_change};
 use crate::framework::resource::{full_schema, Context, Failure, Provider, Resource};
 use crate::framework::schema::Schema;
@@ -21,6 +21,9 @@ use crate::framework::timeouts::{Operation, Timeouts};
 use crate::framework::value::{Type, Value};
 use crate::proto::tfplugin6 as pb;
 use crate::proto::tfplugin6::provider_server::Provider as ProviderRpc;
+
+/// Private data of a freshly imported resource: its unobservable arguments are still unknown.
+const IMPORTED: &[u8] = br#"{"imported":true}"#;
 
 /// Reads have no `timeouts` entry; this bounds a refresh whose API calls keep being retried.
 const READ_TIMEOUT: Duration = Duration::from_secs(5 * 60);
@@ -259,6 +262,13 @@ impl<P: Provider> ProviderService<P> {
         )?;
         let config = convert::decode(req.config.as_ref(), &rt.ty, "configuration")?;
         let mut planned = plan_change(&rt.schema.block, &prior, &proposed, &config);
+        if req.prior_private == IMPORTED {
+            let unobservable = rt.resource.unobservable();
+            planned.requires_replace.retain(|path| {
+                !matches!(path.0.as_slice(), [PathStep::Attribute(name)]
+                    if unobservable.contains(&name.as_str()) && prior.get(name).is_null())
+            });
+        }
         if !planned.state.is_null() {
             rt.resource
                 .modify_plan(self.client().as_deref(), &mut planned.state);
@@ -379,6 +389,7 @@ impl<P: Provider> ProviderService<P> {
         Ok(pb::import_resource_state::ImportedResource {
             type_name: req.type_name.clone(),
             state: Some(convert::encode(&state, &rt.ty, "imported state")?),
+            private: IMPORTED.to_vec(),
             ..Default::default()
         })
     }
@@ -569,7 +580,8 @@ impl<P: Provider> ProviderRpc for ProviderService<P> {
             .await;
         Ok(Response::new(pb::apply_resource_change::Response {
             new_state,
-            private: req.planned_private,
+            // Any import marker is spent: the apply recorded the configured values.
+            private: Vec::new(),
             diagnostics: convert::diagnostics(&diags),
             ..Default::default()
         }))

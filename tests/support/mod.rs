@@ -70,9 +70,44 @@ impl Emulator {
     }
 
     fn admin(&self, method: &str, path: &str) -> serde_json::Value {
-        let (status, body) = http(&self.url, method, path);
+        let (status, body) = http(&self.url, method, path, "");
         assert_eq!(status, 200, "{method} {path} answered {status}: {body}");
         serde_json::from_str(&body).expect("admin answers are JSON")
+    }
+
+    /// Calls an admin endpoint that changes the emulator, such as arming a failure.
+    pub fn admin_post(&self, path: &str, body: &str) {
+        let (status, answer) = http(&self.url, "POST", path, body);
+        assert!(
+            (200..300).contains(&status),
+            "POST {path} answered {status}: {answer}"
+        );
+    }
+
+    /// The emulator's whole state (projects with their datasets and models).
+    pub fn dump(&self) -> serde_json::Value {
+        self.admin("GET", "/_emulator/state")
+    }
+
+    /// How many answers of `operation` carried the error code `error`.
+    pub fn count_errors(&self, operation: &str, error: &str) -> usize {
+        self.requests()
+            .iter()
+            .filter(|r| r["operation"] == operation && r["error"] == error)
+            .count()
+    }
+
+    /// The model versions the emulator holds in `project`.
+    pub fn model_versions(&self, project: &str) -> Vec<String> {
+        let state = self.dump();
+        state["projects"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter(|p| p["name"] == project)
+            .flat_map(|p| p["models"].as_array().cloned().unwrap_or_default())
+            .map(|m| m["version"].to_string().trim_matches('"').to_owned())
+            .collect()
     }
 
     /// The API requests the emulator has answered, oldest first (operation, status, error).
@@ -126,7 +161,7 @@ impl Drop for Emulator {
 }
 
 /// A minimal HTTP/1.1 exchange, enough for the emulator's admin API.
-fn http(base: &str, method: &str, path: &str) -> (u16, String) {
+fn http(base: &str, method: &str, path: &str, body: &str) -> (u16, String) {
     let authority = base.trim_start_matches("http://");
     let mut stream = TcpStream::connect(authority).expect("the emulator accepts connections");
     stream
@@ -134,7 +169,8 @@ fn http(base: &str, method: &str, path: &str) -> (u16, String) {
         .expect("timeouts can be set");
     write!(
         stream,
-        "{method} {path} HTTP/1.1\r\nHost: {authority}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+        "{method} {path} HTTP/1.1\r\nHost: {authority}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
     )
     .expect("the request is sent");
     let mut response = String::new();
@@ -200,6 +236,15 @@ impl Run {
     pub fn all_output(&self) -> String {
         format!("{}\n{}", self.stdout, self.stderr)
     }
+
+    /// Everything terraform printed, with line wrapping undone (runs of white space become one
+    /// space), for matching sentences that terraform wraps.
+    pub fn text(&self) -> String {
+        self.all_output()
+            .split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" ")
+    }
 }
 
 impl Workspace {
@@ -251,6 +296,11 @@ impl Workspace {
 
     /// The provider block and `terraform` block for this workspace's emulator.
     pub fn provider_config(&self) -> String {
+        self.provider_config_with("")
+    }
+
+    /// The provider configuration with `extra` lines inside the provider block.
+    pub fn provider_config_with(&self, extra: &str) -> String {
         format!(
             r#"terraform {{
   required_providers {{
@@ -267,6 +317,7 @@ provider "lookoutvision" {{
   endpoints {{
     lookoutvision = "{}"
   }}
+{extra}
 }}
 "#,
             self.emulator.url
@@ -286,6 +337,10 @@ provider "lookoutvision" {{
 
     /// Runs terraform with `args` and returns what happened.
     pub fn run(&self, args: &[&str]) -> Run {
+        Run::from(self.command(args).output().expect("terraform runs"))
+    }
+
+    fn command(&self, args: &[&str]) -> Command {
         let mut command = Command::new(&self.terraform);
         command
             .args(args)
@@ -300,7 +355,14 @@ provider "lookoutvision" {{
         if let Some(provider) = &self.provider {
             command.env("TF_REATTACH_PROVIDERS", &provider.reattach);
         }
-        Run::from(command.output().expect("terraform runs"))
+        command
+    }
+
+    /// Starts terraform with `args` without waiting for it (for interrupting it).
+    pub fn spawn(&self, args: &[&str]) -> Child {
+        let mut command = self.command(args);
+        command.stdout(Stdio::piped()).stderr(Stdio::piped());
+        command.spawn().expect("terraform starts")
     }
 
     /// Runs terraform and panics with its output unless it succeeds.

@@ -1,0 +1,906 @@
+//! `lookoutvision_model`: a trained model version, optionally hosted for inference.
+//!
+//! The model's identity is saved the moment CreateModel answers: a failed, timed-out or
+//! interrupted wait leaves it in the state (tainted), so nothing is orphaned or trained twice.
+//! Hosting is explicit in configuration, because a hosted model costs money until stopped.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use aws_sdk_lookoutvision::types::{ModelDescription, ModelStatus, OutputConfig, S3Location, Tag};
+use tokio::time::Instant;
+
+use super::{
+    api_failure, project_name_attribute, retry_failure, s3, score, split_id, timestamp,
+    wait_failure, Subject,
+};
+use crate::aws::retry::{retry_conflicts, RetryError};
+use crate::aws::waiter::{wait_until, Observation, Phase, WaitError};
+use crate::aws::{client_token, ApiError, Client};
+use crate::framework::diag::{AttributePath, Diagnostic, Diagnostics};
+use crate::framework::resource::{Context, Failure, Resource};
+use crate::framework::schema::{Attribute, Block, NestedBlock, Schema};
+use crate::framework::timeouts::Timeouts;
+use crate::framework::validate;
+use crate::framework::value::{Type, Value};
+
+const TYPE_NAME: &str = "lookoutvision_model";
+
+/// The `lookoutvision_model` resource.
+#[derive(Debug, Default)]
+pub struct Model;
+
+/// Which model a value describes.
+struct Key {
+    project: String,
+    version: String,
+    id: String,
+}
+
+impl Key {
+    fn new(project: &str, version: &str) -> Self {
+        Key {
+            project: project.to_owned(),
+            version: version.to_owned(),
+            id: format!("{project}:{version}"),
+        }
+    }
+
+    fn of(value: &Value) -> Self {
+        Key::new(
+            value.get("project_name").as_str().unwrap_or_default(),
+            value.get("model_version").as_str().unwrap_or_default(),
+        )
+    }
+
+    fn subject(&self) -> Subject<'_> {
+        Subject {
+            type_name: TYPE_NAME,
+            id: &self.id,
+        }
+    }
+}
+
+/// Requested hosting: minimum and optional maximum inference units.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Hosting {
+    min: i32,
+    max: Option<i32>,
+}
+
+fn hosting_of(value: &Value) -> Option<Hosting> {
+    let units = |name| value.get(name).as_i64().and_then(|n| i32::try_from(n).ok());
+    units("min_inference_units").map(|min| Hosting {
+        min,
+        max: units("max_inference_units"),
+    })
+}
+
+fn string_map(value: &Value) -> BTreeMap<String, String> {
+    value
+        .entries()
+        .map(|entries| {
+            entries
+                .iter()
+                .filter_map(|(k, v)| v.as_str().map(|v| (k.clone(), v.to_owned())))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+fn map_value(map: &BTreeMap<String, String>) -> Value {
+    Value::Map(
+        map.iter()
+            .map(|(k, v)| (k.clone(), Value::string(v.clone())))
+            .collect(),
+    )
+}
+
+fn s3_object(bucket: Option<&str>, key: Option<&str>) -> Value {
+    match bucket {
+        Some(bucket) => Value::object([("bucket", bucket.into()), ("key", Value::opt_string(key))]),
+        None => Value::Null,
+    }
+}
+
+fn status_of(description: &ModelDescription) -> &str {
+    description.status().map_or("unknown", ModelStatus::as_str)
+}
+
+/// The state for `description`; configuration-only values (timeouts) come from `base`.
+fn state(
+    base: &Value,
+    key: &Key,
+    description: &ModelDescription,
+    tags: Value,
+    tags_all: Value,
+) -> Value {
+    let mut state = base.clone();
+    state.set("id", key.id.clone().into());
+    state.set("project_name", key.project.clone().into());
+    state.set("model_version", key.version.clone().into());
+    state.set("arn", Value::opt_string(description.model_arn()));
+    state.set("description", Value::opt_string(description.description()));
+    state.set("kms_key_id", Value::opt_string(description.kms_key_id()));
+    state.set(
+        "status",
+        Value::opt_string(description.status().map(ModelStatus::as_str)),
+    );
+    state.set(
+        "status_message",
+        Value::opt_string(description.status_message()),
+    );
+    state.set(
+        "creation_timestamp",
+        timestamp(description.creation_timestamp()),
+    );
+    state.set(
+        "evaluation_end_timestamp",
+        timestamp(description.evaluation_end_timestamp()),
+    );
+    state.set(
+        "performance",
+        description.performance().map_or(Value::Null, |p| {
+            Value::object([
+                ("f1_score", score(p.f1_score())),
+                ("precision", score(p.precision())),
+                ("recall", score(p.recall())),
+            ])
+        }),
+    );
+    state.set(
+        "evaluation_manifest",
+        description
+            .evaluation_manifest()
+            .map_or(Value::Null, |o| s3_object(o.bucket(), o.key())),
+    );
+    state.set(
+        "evaluation_result",
+        description
+            .evaluation_result()
+            .map_or(Value::Null, |o| s3_object(o.bucket(), o.key())),
+    );
+    let location = description
+        .output_config()
+        .and_then(OutputConfig::s3_location);
+    state.set(
+        "output_config",
+        location.map_or(Value::Null, |l| {
+            Value::object([
+                ("bucket", Value::opt_string(l.bucket())),
+                ("prefix", Value::opt_string(l.prefix())),
+            ])
+        }),
+    );
+    let hosted = matches!(
+        description.status(),
+        Some(ModelStatus::Hosted | ModelStatus::StartingHosting)
+    );
+    let min = description.min_inference_units().filter(|_| hosted);
+    // The service reports the maximum even when none was asked for (it equals the minimum);
+    // keep it null then so that a configuration without it has no perpetual diff.
+    let max = description
+        .max_inference_units()
+        .filter(|_| hosted)
+        .filter(|max| Some(*max) != min || !base.get("max_inference_units").is_null());
+    let units = |n: Option<i32>| n.map_or(Value::Null, |n| Value::from(i64::from(n)));
+    state.set("min_inference_units", units(min));
+    state.set("max_inference_units", units(max));
+    state.set("tags", tags);
+    state.set("tags_all", tags_all);
+    state
+}
+
+fn tag_validators(attribute: Attribute) -> Attribute {
+    const TAG_PATTERN: &str = "[\\p{L}\\p{Z}\\p{N}_.:/=+\\-@]*";
+    const TAG_EXPLAINED: &str = "letters, digits, spaces and the characters _ . : / = + - @";
+    attribute
+        .validate(validate::map_at_most(200))
+        .validate(validate::map_keys(validate::string_length(1, 128)))
+        .validate(validate::map_keys(validate::string_matches(
+            TAG_PATTERN,
+            TAG_EXPLAINED,
+        )))
+        .validate(validate::each(validate::string_length(0, 256)))
+        .validate(validate::each(validate::string_matches(
+            TAG_PATTERN,
+            TAG_EXPLAINED,
+        )))
+}
+
+async fn describe(ctx: &Context<'_, Client>, key: &Key) -> Result<ModelDescription, ApiError> {
+    let output = ctx
+        .client
+        .api
+        .describe_model()
+        .project_name(&key.project)
+        .model_version(&key.version)
+        .send()
+        .await
+        .map_err(|err| ApiError::from_sdk("DescribeModel", err))?;
+    Ok(output
+        .model_description()
+        .cloned()
+        .unwrap_or_else(|| ModelDescription::builder().build()))
+}
+
+async fn remote_tags(
+    ctx: &Context<'_, Client>,
+    arn: &str,
+) -> Result<BTreeMap<String, String>, ApiError> {
+    let output = ctx
+        .client
+        .api
+        .list_tags_for_resource()
+        .resource_arn(arn)
+        .send()
+        .await
+        .map_err(|err| ApiError::from_sdk("ListTagsForResource", err))?;
+    Ok(output
+        .tags()
+        .iter()
+        .filter_map(|t| Some((t.key()?.to_owned(), t.value()?.to_owned())))
+        .collect())
+}
+
+fn tag_list(tags: &BTreeMap<String, String>) -> Vec<Tag> {
+    tags.iter()
+        .map(|(k, v)| Tag::builder().key(k).value(v).build())
+        .collect()
+}
+
+/// A model operation that did not finish: what to tell the user, the model as last seen, and
+/// whether Terraform interrupted it.
+struct Stalled {
+    diagnostic: Diagnostic,
+    last: Option<ModelDescription>,
+    interrupted: bool,
+}
+
+impl Stalled {
+    fn failed(diagnostic: Diagnostic) -> Self {
+        Stalled {
+            diagnostic,
+            last: None,
+            interrupted: false,
+        }
+    }
+}
+
+/// The steps of the model's lifecycle, all bounded by one deadline.
+struct Lifecycle<'c, 'k> {
+    ctx: &'c Context<'c, Client>,
+    key: &'k Key,
+    deadline: Instant,
+}
+
+impl Lifecycle<'_, '_> {
+    fn remaining(&self) -> Duration {
+        self.deadline.saturating_duration_since(Instant::now())
+    }
+
+    /// Polls until `phase` says done; `target` names the goal in messages.
+    async fn wait(
+        &self,
+        action: &str,
+        target: &str,
+        advice: &str,
+        phase: impl Fn(Option<&ModelStatus>) -> Phase,
+    ) -> Result<ModelDescription, Stalled> {
+        wait_until(self.remaining(), &self.ctx.cancel, || async {
+            let description = describe(self.ctx, self.key).await?;
+            Ok(Observation {
+                phase: phase(description.status()),
+                status: status_of(&description).to_owned(),
+                message: description.status_message().map(str::to_owned),
+                value: description,
+            })
+        })
+        .await
+        .map(|done| done.value)
+        .map_err(|err| Stalled {
+            diagnostic: wait_failure(action, self.key.subject(), target, &err, advice),
+            last: err.last_value().cloned(),
+            interrupted: matches!(err, WaitError::Cancelled { .. }),
+        })
+    }
+
+    async fn trained(&self, action: &str) -> Result<ModelDescription, Stalled> {
+        self.wait(
+            action,
+            "status TRAINED",
+            "The model is kept in the state as tainted, so the next apply replaces it. Check the \
+             project's datasets: training needs enough labeled normal and anomalous images.",
+            |status| match status {
+                Some(ModelStatus::Trained) => Phase::Done,
+                Some(ModelStatus::TrainingFailed) => Phase::Failed,
+                _ => Phase::Pending,
+            },
+        )
+        .await
+    }
+
+    /// Calls a hosting operation, retrying conflicts with one client token.
+    async fn hosting_call<F, Fut>(&self, action: &str, call: F) -> Result<(), Stalled>
+    where
+        F: Fn(String) -> Fut,
+        Fut: std::future::Future<Output = Result<(), ApiError>>,
+    {
+        let token = client_token();
+        retry_conflicts(self.remaining(), &self.ctx.cancel, || call(token.clone()))
+            .await
+            .map_err(|err| Stalled {
+                diagnostic: retry_failure(
+                    action,
+                    self.key.subject(),
+                    &err,
+                    "The model is still changing; apply again once it has settled.",
+                ),
+                last: None,
+                interrupted: matches!(err, RetryError::Cancelled { .. }),
+            })
+    }
+
+    async fn start(&self, hosting: Hosting) -> Result<ModelDescription, Stalled> {
+        let api = &self.ctx.client.api;
+        self.hosting_call("starting", |token| async move {
+            api.start_model()
+                .project_name(&self.key.project)
+                .model_version(&self.key.version)
+                .min_inference_units(hosting.min)
+                .set_max_inference_units(hosting.max)
+                .client_token(token)
+                .send()
+                .await
+                .map(|_| ())
+                .map_err(|err| ApiError::from_sdk("StartModel", err))
+        })
+        .await?;
+        self.wait(
+            "starting",
+            "status HOSTED",
+            "The model itself is trained and kept. Check the inference units and the account's \
+             quota, then apply again.",
+            |status| match status {
+                Some(ModelStatus::Hosted) => Phase::Done,
+                Some(ModelStatus::HostingFailed) => Phase::Failed,
+                _ => Phase::Pending,
+            },
+        )
+        .await
+    }
+
+    async fn stop(&self) -> Result<ModelDescription, Stalled> {
+        let api = &self.ctx.client.api;
+        self.hosting_call("stopping", |token| async move {
+            api.stop_model()
+                .project_name(&self.key.project)
+                .model_version(&self.key.version)
+                .client_token(token)
+                .send()
+                .await
+                .map(|_| ())
+                .map_err(|err| ApiError::from_sdk("StopModel", err))
+        })
+        .await?;
+        self.stopped().await
+    }
+
+    async fn stopped(&self) -> Result<ModelDescription, Stalled> {
+        self.wait(
+            "stopping",
+            "status TRAINED",
+            "Apply again to retry stopping the model.",
+            |status| match status {
+                Some(ModelStatus::Trained) => Phase::Done,
+                _ => Phase::Pending,
+            },
+        )
+        .await
+    }
+
+    /// Waits out training and hosting transitions, returning the settled model.
+    async fn settled(&self) -> Result<ModelDescription, Stalled> {
+        self.wait(
+            "deleting",
+            "the model to finish its current change",
+            "Raise `timeouts { delete = ... }` if training takes longer, then destroy again.",
+            |status| match status {
+                Some(
+                    ModelStatus::Training
+                    | ModelStatus::StartingHosting
+                    | ModelStatus::StoppingHosting
+                    | ModelStatus::SystemUpdating,
+                ) => Phase::Pending,
+                _ => Phase::Done,
+            },
+        )
+        .await
+    }
+
+    async fn gone(&self) -> Result<(), Stalled> {
+        wait_until(self.remaining(), &self.ctx.cancel, || async {
+            match describe(self.ctx, self.key).await {
+                Err(err) if err.is_not_found() => Ok(Observation {
+                    phase: Phase::Done,
+                    status: "gone".to_owned(),
+                    message: None,
+                    value: (),
+                }),
+                Err(err) => Err(err),
+                Ok(description) => Ok(Observation {
+                    phase: Phase::Pending,
+                    status: status_of(&description).to_owned(),
+                    message: description.status_message().map(str::to_owned),
+                    value: (),
+                }),
+            }
+        })
+        .await
+        .map(|_| ())
+        .map_err(|err: WaitError<()>| {
+            Stalled::failed(wait_failure(
+                "deleting",
+                self.key.subject(),
+                "the model to be gone",
+                &err,
+                "Run destroy again to finish.",
+            ))
+        })
+    }
+
+    async fn delete(&self) -> Result<(), Stalled> {
+        let token = client_token();
+        let deleted = retry_conflicts(self.remaining(), &self.ctx.cancel, || async {
+            self.ctx
+                .client
+                .api
+                .delete_model()
+                .project_name(&self.key.project)
+                .model_version(&self.key.version)
+                .client_token(&token)
+                .send()
+                .await
+                .map_err(|err| ApiError::from_sdk("DeleteModel", err))
+        })
+        .await;
+        match deleted {
+            Ok(_) => self.gone().await,
+            Err(RetryError::Failed(err)) if err.is_not_found() => Ok(()),
+            Err(err) => Err(Stalled::failed(retry_failure(
+                "deleting",
+                self.key.subject(),
+                &err,
+                "The model is still training or hosted. Raise `timeouts { delete = ... }`.",
+            ))),
+        }
+    }
+}
+
+/// Applies the tag difference between `old` and `new` to the model `arn`.
+async fn update_tags(
+    ctx: &Context<'_, Client>,
+    key: &Key,
+    arn: &str,
+    old: &BTreeMap<String, String>,
+    new: &BTreeMap<String, String>,
+) -> Result<(), Diagnostic> {
+    let removed: Vec<String> = old
+        .keys()
+        .filter(|k| !new.contains_key(*k))
+        .cloned()
+        .collect();
+    let changed: BTreeMap<String, String> = new
+        .iter()
+        .filter(|(k, v)| old.get(*k) != Some(*v))
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
+    if !removed.is_empty() {
+        ctx.client
+            .api
+            .untag_resource()
+            .resource_arn(arn)
+            .set_tag_keys(Some(removed))
+            .send()
+            .await
+            .map_err(|err| {
+                api_failure(
+                    "untagging",
+                    key.subject(),
+                    &ApiError::from_sdk("UntagResource", err),
+                    None,
+                )
+            })?;
+    }
+    if !changed.is_empty() {
+        ctx.client
+            .api
+            .tag_resource()
+            .resource_arn(arn)
+            .set_tags(Some(tag_list(&changed)))
+            .send()
+            .await
+            .map_err(|err| {
+                api_failure(
+                    "tagging",
+                    key.subject(),
+                    &ApiError::from_sdk("TagResource", err),
+                    None,
+                )
+            })?;
+    }
+    Ok(())
+}
+
+impl Model {
+    /// Turns a stalled step into a failure that keeps the model's state. An interruption is only
+    /// a warning: the model is intact (still training, say), and tainting it would make the
+    /// next apply train a second version.
+    fn keep(base: &Value, key: &Key, stalled: Stalled, fallback: &ModelDescription) -> Failure {
+        let description = stalled.last.as_ref().unwrap_or(fallback);
+        let partial = state(
+            base,
+            key,
+            description,
+            base.get("tags").clone(),
+            base.get("tags_all").clone(),
+        );
+        let mut diagnostic = stalled.diagnostic;
+        if stalled.interrupted {
+            diagnostic.severity = crate::framework::diag::Severity::Warning;
+        }
+        Failure::from(diagnostic).with_state(partial)
+    }
+}
+
+#[async_trait]
+impl Resource<Client> for Model {
+    fn type_name(&self) -> &'static str {
+        TYPE_NAME
+    }
+
+    fn schema(&self) -> Schema {
+        let s3_object_type = Type::object([("bucket", Type::String), ("key", Type::String)]);
+        let output =
+            Block::new("Where training writes its output (evaluation manifest and results).")
+                .attribute(s3::bucket(
+                    "bucket",
+                    "The S3 bucket for the training output.",
+                ))
+                .attribute(s3::prefix(
+                    "prefix",
+                    "The key prefix for the training output.",
+                ));
+        Schema::new(
+            Block::new(
+                "A Lookout for Vision model version, trained from the project's datasets. Creation \
+                 waits until training ends (up to 24 hours on the real service). Setting \
+                 `min_inference_units` hosts the model for inference, which is billed until it \
+                 is stopped; removing it stops the model. A hosted model is stopped before it is \
+                 deleted.",
+            )
+            .attribute(
+                Attribute::computed("id", Type::String)
+                    .describe("`<project_name>:<model_version>`.")
+                    .stable(),
+            )
+            .attribute(project_name_attribute(
+                "project_name",
+                "The project whose datasets train the model. Changing it replaces the model.",
+            ))
+            .attribute(
+                Attribute::optional("description", Type::String)
+                    .describe("A description: 1 to 500 letters, digits, dots, hyphens and underscores (no spaces). Changing it replaces the model.")
+                    .requires_replace()
+                    .validate(validate::string_length(1, 500))
+                    .validate(validate::string_matches(
+                        "[0-9A-Za-z.\\-_]*",
+                        "letters, digits, dots, hyphens and underscores, without spaces",
+                    )),
+            )
+            .attribute(
+                Attribute::optional("kms_key_id", Type::String)
+                    .describe("The KMS key that encrypts the model and its training output. Changing it replaces the model.")
+                    .requires_replace()
+                    .validate(validate::string_length(1, 2048))
+                    .validate(validate::string_matches(
+                        "[A-Za-z0-9][A-Za-z0-9:_/+=,@.-]*",
+                        "a KMS key ID, alias or ARN",
+                    )),
+            )
+            .attribute(tag_validators(
+                Attribute::optional("tags", Type::map(Type::String))
+                    .describe("Tags for the model, changed in place. Merged over the provider's `default_tags` into `tags_all`."),
+            ))
+            .attribute(
+                Attribute::computed("tags_all", Type::map(Type::String))
+                    .describe("All tags of the model: the provider's `default_tags` with `tags` over them."),
+            )
+            .attribute(
+                Attribute::optional("min_inference_units", Type::Number)
+                    .describe("Host the model with at least this many inference units (1 or more). Unset means not hosted; changing it restarts hosting.")
+                    .validate(validate::int_between(1, 1000)),
+            )
+            .attribute(
+                Attribute::optional("max_inference_units", Type::Number)
+                    .describe("The most inference units hosting may scale to (at least `min_inference_units`). Needs `min_inference_units`.")
+                    .validate(validate::int_between(1, 1000)),
+            )
+            .attribute(Attribute::computed("model_version", Type::String).describe("The model's version number in the project.").stable())
+            .attribute(Attribute::computed("arn", Type::String).describe("The model's ARN.").stable())
+            .attribute(Attribute::computed("status", Type::String).describe("The model's status, e.g. `TRAINED` or `HOSTED`."))
+            .attribute(Attribute::computed("status_message", Type::String).describe("The service's message about the status."))
+            .attribute(Attribute::computed("creation_timestamp", Type::String).describe("When training started (RFC 3339).").stable())
+            .attribute(Attribute::computed("evaluation_end_timestamp", Type::String).describe("When evaluation ended (RFC 3339)."))
+            .attribute(
+                Attribute::computed(
+                    "performance",
+                    Type::object([("f1_score", Type::Number), ("precision", Type::Number), ("recall", Type::Number)]),
+                )
+                .describe("The model's evaluation scores: `f1_score`, `precision` and `recall`."),
+            )
+            .attribute(Attribute::computed("evaluation_manifest", s3_object_type.clone()).describe("The S3 object of the evaluation manifest (`bucket`, `key`)."))
+            .attribute(Attribute::computed("evaluation_result", s3_object_type).describe("The S3 object of the evaluation results (`bucket`, `key`)."))
+            .block(NestedBlock::single("output_config", output).required().requires_replace()),
+        )
+    }
+
+    fn timeouts(&self) -> Timeouts {
+        Timeouts {
+            create: Some(Duration::from_secs(24 * 60 * 60)),
+            update: Some(Duration::from_secs(60 * 60)),
+            delete: Some(Duration::from_secs(60 * 60)),
+        }
+    }
+
+    fn validate(&self, config: &Value, diags: &mut Diagnostics) {
+        let (min, max) = (
+            config.get("min_inference_units"),
+            config.get("max_inference_units"),
+        );
+        if max.is_null() || max.is_unknown() || min.is_unknown() {
+            return;
+        }
+        let path = AttributePath::root("max_inference_units");
+        match (min.as_i64(), max.as_i64()) {
+            (None, _) => diags.push(
+                Diagnostic::error(
+                    "Invalid value for max_inference_units",
+                    "max_inference_units needs min_inference_units: set min_inference_units to host the model.",
+                )
+                .at(path),
+            ),
+            (Some(min), Some(max)) if max < min => diags.push(
+                Diagnostic::error(
+                    "Invalid value for max_inference_units",
+                    format!("max_inference_units must be at least min_inference_units ({min}); got {max}."),
+                )
+                .at(path),
+            ),
+            _ => {}
+        }
+    }
+
+    fn modify_plan(&self, client: Option<&Client>, planned: &mut Value) {
+        let Some(client) = client else { return };
+        let tags = planned.get("tags");
+        if tags.is_unknown() || !tags.is_wholly_known() {
+            planned.set("tags_all", Value::Unknown);
+            return;
+        }
+        let mut all = client.default_tags.clone();
+        all.extend(string_map(tags));
+        planned.set("tags_all", map_value(&all));
+    }
+
+    async fn create(&self, ctx: &Context<'_, Client>, planned: &Value) -> Result<Value, Failure> {
+        let project = planned.get("project_name").as_str().unwrap_or_default();
+        let output = planned.get("output_config");
+        let mut location =
+            S3Location::builder().bucket(output.get("bucket").as_str().unwrap_or_default());
+        if let Some(prefix) = output.get("prefix").as_str() {
+            location = location.prefix(prefix);
+        }
+        let tags_all = string_map(planned.get("tags_all"));
+        let pending = Key::new(project, "(new)");
+        let created = ctx
+            .client
+            .api
+            .create_model()
+            .project_name(project)
+            .set_description(planned.get("description").as_str().map(str::to_owned))
+            .set_kms_key_id(planned.get("kms_key_id").as_str().map(str::to_owned))
+            .output_config(
+                OutputConfig::builder()
+                    .s3_location(location.build())
+                    .build(),
+            )
+            .set_tags((!tags_all.is_empty()).then(|| tag_list(&tags_all)))
+            // The SDK reuses this token across its own retries, so a retried request that
+            // already reached the service does not start a second training.
+            .client_token(client_token())
+            .send()
+            .await
+            .map_err(|err| {
+                let err = ApiError::from_sdk("CreateModel", err);
+                let advice = (err.kind == crate::aws::ErrorKind::Validation).then_some(
+                    "Training needs the project's train dataset in CREATE_COMPLETE. Make the model \
+                     depend on it (for example `depends_on = [lookoutvision_dataset.train]`) and \
+                     check the dataset's status.",
+                );
+                api_failure("creating", pending.subject(), &err, advice)
+            })?;
+        let metadata = created.model_metadata();
+        let version = metadata.and_then(|m| m.model_version()).unwrap_or_default();
+        let key = Key::new(project, version);
+        tracing::info!(model = %key.id, "The service accepted the model; waiting for training to finish.");
+        let first = ModelDescription::builder()
+            .set_model_version(metadata.and_then(|m| m.model_version()).map(str::to_owned))
+            .set_model_arn(metadata.and_then(|m| m.model_arn()).map(str::to_owned))
+            .set_creation_timestamp(metadata.and_then(|m| m.creation_timestamp()).cloned())
+            .set_description(metadata.and_then(|m| m.description()).map(str::to_owned))
+            .set_status(metadata.and_then(|m| m.status()).cloned())
+            .build();
+
+        let lifecycle = Lifecycle {
+            ctx,
+            key: &key,
+            deadline: Instant::now() + ctx.timeout,
+        };
+        let keep = |stalled| Self::keep(planned, &key, stalled, &first);
+        let mut description = lifecycle.trained("creating").await.map_err(keep)?;
+        if let Some(hosting) = hosting_of(planned) {
+            description = lifecycle.start(hosting).await.map_err(keep)?;
+        }
+        Ok(state(
+            planned,
+            &key,
+            &description,
+            planned.get("tags").clone(),
+            planned.get("tags_all").clone(),
+        ))
+    }
+
+    async fn read(
+        &self,
+        ctx: &Context<'_, Client>,
+        current: &Value,
+    ) -> Result<Option<Value>, Failure> {
+        let key = Key::of(current);
+        let description = match describe(ctx, &key).await {
+            Ok(d) if d.status() == Some(&ModelStatus::Deleting) => return Ok(None),
+            Ok(d) => d,
+            Err(err) if err.is_not_found() => return Ok(None),
+            Err(err) => return Err(api_failure("reading", key.subject(), &err, None).into()),
+        };
+        let arn = description.model_arn().unwrap_or_default();
+        let remote = remote_tags(ctx, arn)
+            .await
+            .map_err(|err| api_failure("reading tags of", key.subject(), &err, None))?;
+        // `tags` holds what the configuration owns: everything except provider defaults that
+        // the resource does not set itself.
+        let configured = string_map(current.get("tags"));
+        let own: BTreeMap<String, String> = remote
+            .iter()
+            .filter(|(k, v)| {
+                configured.contains_key(*k) || ctx.client.default_tags.get(*k) != Some(*v)
+            })
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect();
+        let tags = if own.is_empty() && current.get("tags").is_null() {
+            Value::Null
+        } else {
+            map_value(&own)
+        };
+        Ok(Some(state(
+            current,
+            &key,
+            &description,
+            tags,
+            map_value(&remote),
+        )))
+    }
+
+    async fn update(
+        &self,
+        ctx: &Context<'_, Client>,
+        prior: &Value,
+        planned: &Value,
+    ) -> Result<Value, Failure> {
+        let key = Key::of(prior);
+        let lifecycle = Lifecycle {
+            ctx,
+            key: &key,
+            deadline: Instant::now() + ctx.timeout,
+        };
+        let arn = prior.get("arn").as_str().unwrap_or_default();
+        let current = describe(ctx, &key)
+            .await
+            .map_err(|err| api_failure("updating", key.subject(), &err, None))?;
+        let keep = |stalled| Self::keep(prior, &key, stalled, &current);
+        update_tags(
+            ctx,
+            &key,
+            arn,
+            &string_map(prior.get("tags_all")),
+            &string_map(planned.get("tags_all")),
+        )
+        .await
+        .map_err(|diag| Self::keep(prior, &key, Stalled::failed(diag), &current))?;
+
+        let mut description = current.clone();
+        let (have, want) = (hosting_of(prior), hosting_of(planned));
+        if have != want {
+            if have.is_some() {
+                description = lifecycle.stop().await.map_err(keep)?;
+            }
+            if let Some(hosting) = want {
+                description = lifecycle.start(hosting).await.map_err(keep)?;
+            }
+        } else {
+            description = describe(ctx, &key)
+                .await
+                .map_err(|err| api_failure("reading", key.subject(), &err, None))?;
+        }
+        Ok(state(
+            planned,
+            &key,
+            &description,
+            planned.get("tags").clone(),
+            planned.get("tags_all").clone(),
+        ))
+    }
+
+    async fn delete(&self, ctx: &Context<'_, Client>, current: &Value) -> Result<(), Failure> {
+        let key = Key::of(current);
+        let lifecycle = Lifecycle {
+            ctx,
+            key: &key,
+            deadline: Instant::now() + ctx.timeout,
+        };
+        let result = async {
+            let settled = match describe(ctx, &key).await {
+                Err(err) if err.is_not_found() => return Ok(()),
+                Err(err) => {
+                    return Err(Stalled::failed(api_failure(
+                        "deleting",
+                        key.subject(),
+                        &err,
+                        None,
+                    )))
+                }
+                Ok(d) if d.status() == Some(&ModelStatus::Deleting) => {
+                    return lifecycle.gone().await
+                }
+                Ok(_) => lifecycle.settled().await?,
+            };
+            if settled.status() == Some(&ModelStatus::Hosted) {
+                tracing::info!(model = %key.id, "Stopping the hosted model before deleting it.");
+                lifecycle.stop().await?;
+            }
+            lifecycle.delete().await
+        }
+        .await;
+        result.map_err(|stalled| Failure::from(stalled.diagnostic))
+    }
+
+    fn import(&self, id: &str) -> Result<Value, Diagnostic> {
+        let (project, version) = split_id(
+            TYPE_NAME,
+            id,
+            "<project_name>:<model_version>, e.g. `my-project:1`",
+        )?;
+        if !version.bytes().all(|b| b.is_ascii_digit()) || version.starts_with('0') {
+            return Err(Diagnostic::error(
+                "Invalid import ID for lookoutvision_model",
+                format!("The model version in the import ID must be a number such as 1; got {version:?}."),
+            ));
+        }
+        Ok(Value::object([
+            ("id", id.into()),
+            ("project_name", project.into()),
+            ("model_version", version.into()),
+        ]))
+    }
+}
