@@ -398,7 +398,7 @@ fn interrupting_the_training_wait_keeps_the_model_and_does_not_train_twice() {
 }
 
 #[test]
-fn a_model_deleted_behind_terraforms_back_is_planned_again_and_import_matches() {
+fn a_model_and_dataset_deleted_behind_terraforms_back_are_planned_again_and_import_matches() {
     let ws = workspace(fast_emulator());
     write(&ws, "", &stack("  tags = {\n    team = \"quality\"\n  }\n"));
     ws.init();
@@ -471,15 +471,18 @@ fn a_model_deleted_behind_terraforms_back_is_planned_again_and_import_matches() 
     );
     ws.assert_plan_empty(true);
 
-    let bad = ws.run(&[
-        "import",
-        "-no-color",
-        "lookoutvision_model.other",
-        "boards:latest",
-    ]);
-    assert_ne!(bad.code, 0);
-
-    // Delete the model behind terraform's back: the next plan creates it again.
+    // Delete the test dataset and the model behind terraform's back (the dataset first: it
+    // cannot go while the model is being deleted); the next plan creates both again.
+    ws.block_on(async {
+        ws.emulator
+            .sdk()
+            .delete_dataset()
+            .project_name("boards")
+            .dataset_type("test")
+            .send()
+            .await
+            .expect("deleted behind terraform");
+    });
     ws.block_on(async {
         ws.emulator
             .sdk()
@@ -498,12 +501,13 @@ fn a_model_deleted_behind_terraforms_back_is_planned_again_and_import_matches() 
         "{}",
         plan.all_output()
     );
-    assert!(
-        plan.stdout
-            .contains("lookoutvision_model.m will be created"),
-        "{}",
-        plan.stdout
-    );
+    for created in ["lookoutvision_model.m", "lookoutvision_dataset.test"] {
+        assert!(
+            plan.stdout.contains(&format!("{created} will be created")),
+            "{}",
+            plan.stdout
+        );
+    }
     ws.apply();
     assert_eq!(ws.resource("lookoutvision_model.m")["model_version"], "2");
     ws.destroy();

@@ -386,3 +386,35 @@ impl Resource<Client> for Dataset {
         ]))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn import_ids_name_a_project_and_a_type() {
+        let state = Dataset.import("boards:train").expect("a valid ID");
+        assert_eq!(state.get("project_name").as_str(), Some("boards"));
+        assert_eq!(state.get("dataset_type").as_str(), Some("train"));
+        for bad in ["boards", "boards:", ":train", "a:b:c"] {
+            assert!(Dataset.import(bad).is_err(), "{bad} should be rejected");
+        }
+    }
+
+    #[test]
+    fn creation_waits_for_complete_and_fails_on_failure_states() {
+        let with = |status| DatasetDescription::builder().status(status).build();
+        assert_eq!(
+            creation_phase(&with(DatasetStatus::CreateInProgress)),
+            Phase::Pending
+        );
+        assert_eq!(
+            creation_phase(&with(DatasetStatus::CreateComplete)),
+            Phase::Done
+        );
+        assert_eq!(
+            creation_phase(&with(DatasetStatus::CreateFailed)),
+            Phase::Failed
+        );
+    }
+}

@@ -904,3 +904,70 @@ impl Resource<Client> for Model {
         ]))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn import_ids_name_a_project_and_a_numeric_version() {
+        let state = Model.import("boards:12").expect("a valid ID");
+        assert_eq!(state.get("project_name").as_str(), Some("boards"));
+        assert_eq!(state.get("model_version").as_str(), Some("12"));
+        for bad in ["boards", "boards:latest", "boards:01", ":1", "boards:1:2"] {
+            let err = Model.import(bad).expect_err(bad);
+            assert!(err.summary.contains("Invalid import ID"), "{bad}: {err:?}");
+        }
+    }
+
+    #[test]
+    fn plan_merges_default_tags_under_resource_tags() {
+        let client = Client {
+            api: aws_sdk_lookoutvision::Client::from_conf(
+                aws_sdk_lookoutvision::Config::builder()
+                    .behavior_version(aws_sdk_lookoutvision::config::BehaviorVersion::latest())
+                    .build(),
+            ),
+            default_tags: [
+                ("owner".into(), "platform".into()),
+                ("team".into(), "core".into()),
+            ]
+            .into(),
+        };
+        let mut planned = Value::object([(
+            "tags",
+            Value::Map([("team".to_owned(), Value::string("vision"))].into()),
+        )]);
+        Model.modify_plan(Some(&client), &mut planned);
+        assert_eq!(
+            planned.get("tags_all"),
+            &Value::Map(
+                [
+                    ("owner".to_owned(), Value::string("platform")),
+                    ("team".to_owned(), Value::string("vision")),
+                ]
+                .into()
+            )
+        );
+        planned.set("tags", Value::Unknown);
+        Model.modify_plan(Some(&client), &mut planned);
+        assert_eq!(planned.get("tags_all"), &Value::Unknown);
+    }
+
+    #[test]
+    fn maximum_units_need_a_minimum_no_larger() {
+        let check = |min: Value, max: Value| {
+            let mut diags = Diagnostics::default();
+            Model.validate(
+                &Value::object([("min_inference_units", min), ("max_inference_units", max)]),
+                &mut diags,
+            );
+            diags.iter().map(|d| d.detail.clone()).collect::<Vec<_>>()
+        };
+        assert!(check(2i64.into(), 3i64.into()).is_empty());
+        assert!(check(2i64.into(), Value::Null).is_empty());
+        assert!(check(3i64.into(), 2i64.into())[0].contains("at least min_inference_units (3)"));
+        assert!(check(Value::Null, 2i64.into())[0].contains("needs min_inference_units"));
+        assert!(check(Value::Unknown, 2i64.into()).is_empty());
+    }
+}
