@@ -86,7 +86,18 @@ impl Block {
             }
             let attribute_path = path.attribute(&attribute.name);
             for validator in &attribute.validators {
-                validator.validate(value, &attribute_path, diags);
+                let mut found = Diagnostics::default();
+                validator.validate(value, &attribute_path, &mut found);
+                if attribute.sensitive {
+                    // The message must not repeat a secret back to the terminal or a CI log.
+                    for diag in &mut found.0 {
+                        diag.detail = format!(
+                            "{attribute_path} must be {} (the value is sensitive, so it is not shown).",
+                            validator.description()
+                        );
+                    }
+                }
+                diags.extend(found);
             }
         }
         for nested in &self.blocks {
@@ -371,6 +382,23 @@ mod tests {
             .map(|d| d.path.as_ref().unwrap().to_string())
             .collect();
         assert_eq!(paths, ["name", "rule[1].size"]);
+    }
+
+    #[test]
+    fn sensitive_values_are_not_repeated_in_messages() {
+        let block = Block::new("").attribute(
+            Attribute::optional("secret_key", Type::String)
+                .sensitive()
+                .validate(validate::string_length(1, 4)),
+        );
+        let mut diags = Diagnostics::default();
+        let config = Value::object([("secret_key", "hunter2-secret".into())]);
+        block.validate(&config, &AttributePath::default(), &mut diags);
+        assert_eq!(diags.0.len(), 1);
+        assert!(!diags.0[0].detail.contains("hunter2"), "{:?}", diags.0[0]);
+        assert!(diags.0[0]
+            .detail
+            .contains("between 1 and 4 characters long"));
     }
 
     #[test]
