@@ -244,6 +244,31 @@ async fn remote_tags(
         .collect())
 }
 
+/// The versions of `project` that are training now.
+async fn training_versions(
+    ctx: &Context<'_, Client>,
+    project: &str,
+) -> Result<Vec<String>, ApiError> {
+    let mut pages = ctx
+        .client
+        .api
+        .list_models()
+        .project_name(project)
+        .into_paginator()
+        .send();
+    let mut versions = Vec::new();
+    while let Some(page) = pages.next().await {
+        let page = page.map_err(|err| ApiError::from_sdk("ListModels", err))?;
+        versions.extend(
+            page.models()
+                .iter()
+                .filter(|m| m.status() == Some(&ModelStatus::Training))
+                .filter_map(|m| m.model_version().map(str::to_owned)),
+        );
+    }
+    Ok(versions)
+}
+
 fn tag_list(tags: &BTreeMap<String, String>) -> Vec<Tag> {
     tags.iter()
         .map(|(k, v)| Tag::builder().key(k).value(v).build())
@@ -704,6 +729,9 @@ impl Resource<Client> for Model {
         }
         let tags_all = string_map(planned.get("tags_all"));
         let pending = Key::new(project, "(new)");
+        let already_training = training_versions(ctx, project)
+            .await
+            .map_err(|err| api_failure("creating", pending.subject(), &err, None))?;
         let created = ctx
             .client
             .api
@@ -753,13 +781,32 @@ impl Resource<Client> for Model {
         if let Some(hosting) = hosting_of(planned) {
             description = lifecycle.start(hosting).await.map_err(keep)?;
         }
-        Ok(state(
+        let created = state(
             planned,
             &key,
             &description,
             planned.get("tags").clone(),
             planned.get("tags_all").clone(),
-        ))
+        );
+        if already_training.is_empty() {
+            return Ok(created);
+        }
+        // Completed, with a warning: a model has no name, so one whose creation never reached
+        // the state (the provider or Terraform died) cannot be recognised, only pointed out.
+        let versions = already_training.join(", ");
+        let warning = Diagnostic::warning(
+            format!("Other models of project {project:?} were already training"),
+            format!(
+                "When {} was created, model version(s) {versions} of project {project:?} were \
+                 still training. If one of them was started by an earlier Terraform run that \
+                 stopped before saving its state (for example because the provider crashed), \
+                 Terraform does not manage it: import it with\n  terraform import \
+                 {TYPE_NAME}.<name> {project}:<version>\nor delete it, so that it is not \
+                 trained and billed twice.",
+                key.subject()
+            ),
+        );
+        Err(Failure::from(warning).with_state(created))
     }
 
     async fn read(
