@@ -18,6 +18,9 @@ use crate::resources;
 /// Terraform and OpenTofu resolve the same provider.
 pub const SOURCE_ADDRESS: &str = "registry.terraform.io/lookoutvision/lookoutvision";
 
+/// How API requests name this provider and its version in their User-Agent.
+const USER_AGENT_APP: &str = concat!("terraform-provider-lookoutvision_", env!("CARGO_PKG_VERSION"));
+
 /// The Lookout for Vision provider.
 #[derive(Debug, Default)]
 pub struct LookoutVisionProvider;
@@ -203,7 +206,7 @@ impl Provider for LookoutVisionProvider {
                     None => diag.at(AttributePath::root(invalid.argument)),
                 }
             })?;
-        let api = settings.build().await.map_err(|err| {
+        let api = settings.build(USER_AGENT_APP).await.map_err(|err| {
             let diag = match &err {
                 ClientError::NoRegion => {
                     Diagnostic::error("No AWS region configured", err.to_string())

@@ -300,9 +300,11 @@ impl ClientSettings {
         }
     }
 
-    /// Builds the Lookout for Vision client. Unless credential validation is skipped, the
-    /// credential chain is resolved once here so that a missing credential fails at plan time.
-    pub async fn build(&self) -> Result<aws_sdk_lookoutvision::Client, ClientError> {
+    /// Builds the Lookout for Vision client, naming the caller as `app` in every request's
+    /// User-Agent (e.g. `terraform-provider-lookoutvision_0.1.0`; invalid names are left out).
+    /// Unless credential validation is skipped, the credential chain is resolved once here so
+    /// that a missing credential fails at plan time.
+    pub async fn build(&self, app: &str) -> Result<aws_sdk_lookoutvision::Client, ClientError> {
         let retry = match self.retry_mode {
             RetryMode::Standard => RetryConfig::standard(),
             RetryMode::Adaptive => RetryConfig::adaptive(),
@@ -319,6 +321,9 @@ impl ClientSettings {
         let mut loader = aws_config::defaults(BehaviorVersion::latest())
             .retry_config(retry)
             .credentials_provider(credentials);
+        if let Ok(app) = aws_config::AppName::new(app.to_owned()) {
+            loader = loader.app_name(app);
+        }
         if let Some(region) = &self.region {
             loader = loader.region(Region::new(region.clone()));
         }
@@ -448,10 +453,11 @@ mod tests {
             endpoint: Some("http://127.0.0.1:9".into()),
             ..Default::default()
         };
-        let client = args.resolve(env(&[])).unwrap().build().await.unwrap();
+        let client = args.resolve(env(&[])).unwrap().build("tests_1.0").await.unwrap();
         assert_eq!(
             client.config().region().map(|r| r.as_ref()),
             Some("us-east-1")
         );
+        assert_eq!(client.config().app_name().map(|a| a.as_ref()), Some("tests_1.0"));
     }
 }
