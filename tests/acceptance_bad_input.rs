@@ -103,7 +103,7 @@ fn catalogue() -> Vec<Case> {
         resource(dataset("  dataset_type = \"TRAIN\""), "dataset_type", "one of `train`, `test`"),
         resource(dataset("  dataset_type = \"validation\""), "dataset_type", "one of `train`, `test`"),
         resource(
-            format!("resource \"lookoutvision_dataset\" \"d\" {{\n  project_name = \"bad name\"\n  dataset_type = \"train\"\n}}\n"),
+            "resource \"lookoutvision_dataset\" \"d\" {\n  project_name = \"bad name\"\n  dataset_type = \"train\"\n}\n".to_owned(),
             "project_name",
             "letters, digits, hyphens and underscores",
         ),

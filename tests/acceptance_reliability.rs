@@ -122,7 +122,7 @@ fn a_provider_killed_while_training_is_reported_not_silently_duplicated() {
         ]),
     );
     ws.write_config(STACK);
-    let mut apply = ws.spawn(&["apply", "-auto-approve", "-no-color"]);
+    let apply = ws.spawn(&["apply", "-auto-approve", "-no-color"]);
     wait_for(Duration::from_secs(60), "CreateModel", || {
         ws.emulator.count("CreateModel") > 0
     });
