@@ -1163,6 +1163,7 @@ async fn zero_durations_mean_the_next_request_sees_the_final_state() {
         training: Duration::ZERO,
         hosting: Duration::ZERO,
         delete: Duration::ZERO,
+        packaging: Duration::ZERO,
     })
     .await;
     h.client

@@ -2,19 +2,25 @@
 //!
 //! Prints `listening on http://HOST:PORT` as its first line on stdout once it accepts
 //! connections, logs to stderr when asked to (`--log-level`, or a plain level in
-//! `RUST_LOG`), and exits cleanly on SIGTERM or SIGINT.
+//! `RUST_LOG`), and exits cleanly on SIGTERM or SIGINT. Optionally it injects faults
+//! (`--fault-*`, `--latency*`), checks SigV4 signatures (`--access-key`/`--secret-key`) and
+//! keeps its state in a file (`--state-file`).
 #![deny(rust_2018_idioms, unused_must_use)]
 #![forbid(unsafe_code)]
 
 use std::fmt::{self, Write as _};
 use std::io::Write as _;
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context as _;
-use clap::Parser;
+use clap::error::ErrorKind;
+use clap::{CommandFactory as _, Parser};
 use lookoutvision::emulator::clock::{parse_duration, SystemClock};
-use lookoutvision::emulator::{serve_with_shutdown, Config, Durations};
+use lookoutvision::emulator::{
+    serve_with_shutdown, Config, Credentials, Durations, FaultRates, RandomFaults, StateFile,
+};
 use tokio::net::TcpListener;
 use tracing::field::{Field, Visit};
 use tracing::{Event, Subscriber};
@@ -24,7 +30,7 @@ use tracing_subscriber::Layer;
 
 /// Emulates the Amazon Lookout for Vision API on a local address.
 #[derive(Debug, Parser)]
-#[command(version)]
+#[command(name = "lookoutvision-emulator", version)]
 struct Cli {
     /// Address to listen on; port 0 picks a free port (the first stdout line tells which).
     #[arg(long, default_value = "127.0.0.1:5566")]
@@ -52,6 +58,45 @@ struct Cli {
     /// How long a dataset stays DELETE_IN_PROGRESS and a model DELETING before it is gone.
     #[arg(long, default_value = "1s", value_parser = parse_duration)]
     delete_duration: Duration,
+    /// How long a model packaging job takes: CREATED for the first half, RUNNING for the
+    /// second, then SUCCEEDED (or FAILED when armed).
+    #[arg(long, default_value = "1s", value_parser = parse_duration)]
+    packaging_duration: Duration,
+    /// Seeds the random faults and the latency jitter: the same seed and the same sequence
+    /// of requests give the same faults.
+    #[arg(long, default_value_t = 0)]
+    fault_seed: u64,
+    /// Probability (0..1) that an API request is answered 500 InternalServerException.
+    #[arg(long = "fault-rate-500", default_value_t = 0.0, value_parser = parse_probability)]
+    fault_rate_500: f64,
+    /// Probability (0..1) that an API request is answered 429 ThrottlingException.
+    #[arg(long = "fault-rate-429", default_value_t = 0.0, value_parser = parse_probability)]
+    fault_rate_429: f64,
+    /// Probability (0..1) that an API request's connection is closed without an answer. The
+    /// three rates may add up to at most 1.
+    #[arg(long, default_value_t = 0.0, value_parser = parse_probability)]
+    fault_rate_drop: f64,
+    /// A fixed delay added before every API request is handled (admin calls excluded).
+    #[arg(long, default_value = "0s", value_parser = parse_duration)]
+    latency: Duration,
+    /// Up to this much more delay per API request, drawn uniformly from the seeded generator.
+    #[arg(long, default_value = "0s", value_parser = parse_duration)]
+    latency_jitter: Duration,
+    /// Require every API request to be SigV4-signed with this access key id (needs
+    /// --secret-key). Without both, any signature or none is accepted.
+    #[arg(long, requires = "secret_key")]
+    access_key: Option<String>,
+    /// The secret access key that goes with --access-key.
+    #[arg(long, requires = "access_key")]
+    secret_key: Option<String>,
+    /// Load the state from this file at start (if it exists) and save it there, atomically,
+    /// after every change. A file that cannot be read or parsed stops the emulator.
+    #[arg(long)]
+    state_file: Option<PathBuf>,
+    /// How many of the most recent API requests GET /_emulator/requests keeps (its counts
+    /// cover all of them); 0 keeps only the counts.
+    #[arg(long, default_value_t = 10_000)]
+    request_log_limit: usize,
 }
 
 fn parse_region(value: &str) -> Result<String, String> {
@@ -62,6 +107,14 @@ fn parse_region(value: &str) -> Result<String, String> {
     valid
         .then(|| value.to_owned())
         .ok_or_else(|| "expected a region such as us-east-1".to_owned())
+}
+
+fn parse_probability(value: &str) -> Result<f64, String> {
+    value
+        .parse::<f64>()
+        .ok()
+        .filter(|p| (0.0..=1.0).contains(p))
+        .ok_or_else(|| "expected a probability between 0 and 1, such as 0.05".to_owned())
 }
 
 fn parse_account_id(value: &str) -> Result<String, String> {
@@ -88,6 +141,16 @@ async fn main() -> anyhow::Result<()> {
             .context("installing the log subscriber")?;
     }
 
+    let rates = FaultRates::new(cli.fault_rate_500, cli.fault_rate_429, cli.fault_rate_drop)
+        .unwrap_or_else(|err| Cli::command().error(ErrorKind::ValueValidation, err).exit());
+    // Opened before the address is announced: a bad state file must stop the emulator
+    // before anyone starts using it.
+    let state_file = cli
+        .state_file
+        .map(StateFile::open)
+        .transpose()
+        .context("opening the state file")?;
+
     // Handlers go in before the address is announced, so a signal sent right after reading
     // it shuts down cleanly instead of killing the process.
     let shutdown = shutdown_signal().context("installing signal handlers")?;
@@ -109,7 +172,21 @@ async fn main() -> anyhow::Result<()> {
             training: cli.training_duration,
             hosting: cli.hosting_duration,
             delete: cli.delete_duration,
+            packaging: cli.packaging_duration,
         },
+        faults: RandomFaults {
+            seed: cli.fault_seed,
+            rates,
+            latency: cli.latency,
+            jitter: cli.latency_jitter,
+        },
+        // clap's `requires` makes these come as a pair.
+        credentials: cli
+            .access_key
+            .zip(cli.secret_key)
+            .map(|(key, secret)| Credentials::new(key, secret)),
+        state_file,
+        request_log_limit: cli.request_log_limit,
     };
     serve_with_shutdown(listener, config, shutdown)
         .await

@@ -10,8 +10,9 @@ use std::ops::Add;
 use std::sync::{Mutex, PoisonError};
 use std::time::Duration;
 
-use serde::{Serialize, Serializer};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use time::format_description::well_known::Rfc3339;
+use time::macros::format_description;
 use time::OffsetDateTime;
 
 /// A source of the current time.
@@ -101,6 +102,21 @@ impl Timestamp {
         // Whole milliseconds up to year 275,000 fit an f64 exactly.
         (self.0.unix_timestamp_nanos() / 1_000_000) as f64 / 1000.0
     }
+
+    /// The same instant as a `time` date-time, in UTC.
+    pub fn datetime(self) -> OffsetDateTime {
+        self.0
+    }
+
+    /// The HTTP `Date` header form (IMF-fixdate): `Mon, 01 Jan 2024 00:00:00 GMT`.
+    pub fn http_date(self) -> String {
+        let format = format_description!(
+            "[weekday repr:short], [day] [month repr:short] [year] [hour]:[minute]:[second] GMT"
+        );
+        // Formatting a UTC date-time with a fixed description only fails for years beyond
+        // 9999, which no clock returns.
+        self.0.format(format).unwrap_or_default()
+    }
 }
 
 impl Add<Duration> for Timestamp {
@@ -114,6 +130,20 @@ impl Add<Duration> for Timestamp {
 impl Serialize for Timestamp {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         serializer.serialize_f64(self.epoch_seconds())
+    }
+}
+
+impl<'de> Deserialize<'de> for Timestamp {
+    /// Reads epoch seconds (the form [`Serialize`] writes), rounded to whole milliseconds, so
+    /// a timestamp survives a round trip through the state file unchanged.
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let seconds = f64::deserialize(deserializer)?;
+        if !seconds.is_finite() {
+            return Err(serde::de::Error::custom(
+                "a timestamp must be a finite number",
+            ));
+        }
+        Ok(Self::from_unix_millis((seconds * 1000.0).round() as i64))
     }
 }
 
@@ -157,6 +187,21 @@ mod tests {
         let ts = Timestamp::new(at);
         assert_eq!(ts.epoch_seconds(), 1_607_277_318.389);
         assert_eq!(serde_json::to_string(&ts).unwrap(), "1607277318.389");
+    }
+
+    #[test]
+    fn timestamps_round_trip_through_json_and_format_as_http_dates() {
+        let ts = Timestamp::from_unix_millis(1_704_067_200_389);
+        let json = serde_json::to_string(&ts).unwrap();
+        assert_eq!(serde_json::from_str::<Timestamp>(&json).unwrap(), ts);
+        assert_eq!(
+            serde_json::from_str::<Timestamp>("1704067200").unwrap(),
+            ManualClock::default().now()
+        );
+        assert_eq!(
+            ManualClock::default().now().http_date(),
+            "Mon, 01 Jan 2024 00:00:00 GMT"
+        );
     }
 
     #[test]

@@ -12,6 +12,7 @@
 use std::collections::HashMap;
 use std::time::Duration;
 
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use serde_json::Value;
 
 use super::clock::Timestamp;
@@ -31,17 +32,23 @@ pub enum Lookup<R> {
     Mismatch,
 }
 
-#[derive(Debug, Clone)]
+/// One remembered call; also the form a cache entry takes in the state file.
+#[derive(Debug, Clone, Serialize, Deserialize)]
 struct Entry<R> {
+    operation: String,
+    token: String,
     fingerprint: Value,
     reply: R,
     recorded: Timestamp,
 }
 
 /// Remembered answers of successful calls, by operation and token.
+///
+/// Operations are keyed by name rather than by [`Operation`] so that a cache read back from
+/// a state file needs no way to turn names into operations.
 #[derive(Debug, Clone)]
 pub struct IdempotencyCache<R> {
-    entries: HashMap<(Operation, String), Entry<R>>,
+    entries: HashMap<(String, String), Entry<R>>,
 }
 
 impl<R> Default for IdempotencyCache<R> {
@@ -50,6 +57,10 @@ impl<R> Default for IdempotencyCache<R> {
             entries: HashMap::new(),
         }
     }
+}
+
+fn key(operation: Operation, token: &str) -> (String, String) {
+    (operation.name().to_owned(), token.to_owned())
 }
 
 impl<R: Clone> IdempotencyCache<R> {
@@ -65,7 +76,7 @@ impl<R: Clone> IdempotencyCache<R> {
         // Dropping every expired entry here keeps the cache bounded by 8 hours of traffic.
         self.entries
             .retain(|_, entry| entry.recorded + TOKEN_LIFETIME > now);
-        match self.entries.get(&(operation, token.to_owned())) {
+        match self.entries.get(&key(operation, token)) {
             None => Lookup::Fresh,
             Some(entry) if entry.fingerprint == *fingerprint => Lookup::Replay(entry.reply.clone()),
             Some(_) => Lookup::Mismatch,
@@ -81,14 +92,41 @@ impl<R: Clone> IdempotencyCache<R> {
         reply: R,
         now: Timestamp,
     ) {
+        let (operation, token) = key(operation, token);
         self.entries.insert(
-            (operation, token.to_owned()),
+            (operation.clone(), token.clone()),
             Entry {
+                operation,
+                token,
                 fingerprint,
                 reply,
                 recorded: now,
             },
         );
+    }
+}
+
+/// Written as a list of entries (oldest first, so the state file is stable), since JSON
+/// object keys cannot be pairs.
+impl<R: Serialize> Serialize for IdempotencyCache<R> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut entries: Vec<&Entry<R>> = self.entries.values().collect();
+        entries.sort_by(|a, b| {
+            (a.recorded, &a.operation, &a.token).cmp(&(b.recorded, &b.operation, &b.token))
+        });
+        serializer.collect_seq(entries)
+    }
+}
+
+impl<'de, R: Deserialize<'de>> Deserialize<'de> for IdempotencyCache<R> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let entries = Vec::<Entry<R>>::deserialize(deserializer)?;
+        Ok(Self {
+            entries: entries
+                .into_iter()
+                .map(|entry| ((entry.operation.clone(), entry.token.clone()), entry))
+                .collect(),
+        })
     }
 }
 
@@ -143,6 +181,31 @@ mod tests {
         assert_eq!(
             cache.lookup(Operation::CreateProject, "t1", &other, clock.now()),
             Lookup::Mismatch
+        );
+    }
+
+    #[test]
+    fn the_cache_round_trips_through_json_and_still_replays() {
+        let clock = ManualClock::default();
+        let mut cache = IdempotencyCache::default();
+        let input = json!({"ProjectName": "p1"});
+        cache.record(
+            Operation::CreateProject,
+            "t1",
+            input.clone(),
+            "answer".to_owned(),
+            clock.now(),
+        );
+        let json = serde_json::to_value(&cache).unwrap();
+        assert_eq!(json[0]["operation"], "CreateProject");
+        let mut restored: IdempotencyCache<String> = serde_json::from_value(json).unwrap();
+        assert_eq!(
+            restored.lookup(Operation::CreateProject, "t1", &input, clock.now()),
+            Lookup::Replay("answer".to_owned())
+        );
+        assert_eq!(
+            restored.lookup(Operation::CreateProject, "t2", &input, clock.now()),
+            Lookup::Fresh
         );
     }
 

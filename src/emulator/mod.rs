@@ -3,10 +3,10 @@
 //!
 //! It shares no code with the provider: only the standard library and external crates.
 //! Implemented: projects, datasets (with their entries), models (training, hosting,
-//! DetectAnomalies), tagging, and the admin API described below; model packaging jobs are
-//! not. Datasets and models change status asynchronously, after the [`Durations`] in the
-//! [`Config`]; every call first completes whatever transitions are due by the clock, so
-//! nothing runs in the background. See `docs/emulator.md`.
+//! DetectAnomalies), model packaging jobs, tagging, and the admin API described below.
+//! Datasets, models and packaging jobs change status asynchronously, after the
+//! [`Durations`] in the [`Config`]; every call first completes whatever transitions are due
+//! by the clock, so nothing runs in the background. See `docs/emulator.md`.
 //!
 //! # Starting one in-process
 //!
@@ -24,22 +24,33 @@
 //!
 //! # Admin API
 //!
-//! `GET /_emulator/requests` (request log and counts), `POST /_emulator/reset`,
-//! `GET /_emulator/state`, and `POST /_emulator/fail-next-training` /
-//! `POST /_emulator/fail-next-hosting` to make the next training or hosting fail; admin
-//! calls are not logged as API requests.
+//! `GET /_emulator/requests` (request log and counts), `GET /_emulator/requests/summary`
+//! (counts by status and error code), `POST /_emulator/reset`, `GET /_emulator/state`,
+//! `POST /_emulator/fail-next-training`, `POST /_emulator/fail-next-hosting` and
+//! `POST /_emulator/fail-next-packaging` to make the next training, hosting or packaging job
+//! fail, and `GET`/`POST`/`DELETE /_emulator/faults` for scripted faults; admin calls are not
+//! logged as API requests, and faults never apply to them.
+//!
+//! # Faults, signatures and persistence
+//!
+//! All off by default. [`Config::faults`] injects random 500s, 429s, dropped connections and
+//! latency from a seed; [`Config::credentials`] makes every API request need a valid SigV4
+//! signature; [`Config::state_file`] keeps the state in a file across restarts.
 
 mod admin;
 pub mod clock;
 pub mod error;
+mod faults;
 mod handlers;
 mod idempotency;
 mod pagination;
+mod persist;
 mod request;
 mod request_log;
 mod response;
 mod routes;
 mod service;
+mod sigv4;
 pub mod state;
 mod synthetic;
 mod validate;
@@ -56,7 +67,10 @@ use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
 use self::clock::{Clock, SystemClock};
+pub use self::faults::{FaultConfigError, FaultRates, RandomFaults};
+pub use self::persist::{PersistError, StateFile};
 use self::service::Service;
+pub use self::sigv4::Credentials;
 
 /// Where and as whom the emulator runs.
 #[derive(Debug, Clone)]
@@ -69,16 +83,31 @@ pub struct Config {
     pub clock: Arc<dyn Clock>,
     /// How long each asynchronous status change takes.
     pub durations: Durations,
+    /// Random faults and added latency for API requests.
+    pub faults: RandomFaults,
+    /// When set, every API request must carry a valid SigV4 signature made with these
+    /// credentials; otherwise any signature, or none, is accepted.
+    pub credentials: Option<Credentials>,
+    /// When set, the state is loaded from this file and saved to it after every change.
+    pub state_file: Option<StateFile>,
+    /// How many of the most recent API requests the request log keeps (its counts cover all
+    /// of them); `0` keeps only the counts.
+    pub request_log_limit: usize,
 }
 
 impl Default for Config {
-    /// `us-east-1`, account `123456789012`, the system clock, default [`Durations`].
+    /// `us-east-1`, account `123456789012`, the system clock, default [`Durations`], no
+    /// faults, no signature checks, no state file, and a request log of 10,000 entries.
     fn default() -> Self {
         Self {
             region: "us-east-1".to_owned(),
             account_id: "123456789012".to_owned(),
             clock: Arc::new(SystemClock),
             durations: Durations::default(),
+            faults: RandomFaults::default(),
+            credentials: None,
+            state_file: None,
+            request_log_limit: 10_000,
         }
     }
 }
@@ -95,6 +124,8 @@ pub struct Durations {
     pub hosting: Duration,
     /// Deleting a dataset or a model.
     pub delete: Duration,
+    /// A model packaging job: `CREATED` for the first half, `RUNNING` for the second.
+    pub packaging: Duration,
 }
 
 impl Default for Durations {
@@ -107,6 +138,7 @@ impl Default for Durations {
             training: second,
             hosting: second,
             delete: second,
+            packaging: second,
         }
     }
 }
@@ -154,6 +186,10 @@ pub async fn serve_with_shutdown(
         region = %config.region,
         account_id = %config.account_id,
         durations = ?config.durations,
+        faults = ?config.faults,
+        signatures_checked = config.credentials.is_some(),
+        state_file = ?config.state_file.as_ref().map(StateFile::path),
+        request_log_limit = config.request_log_limit,
         "emulator serving"
     );
     axum::serve(listener, router(config))

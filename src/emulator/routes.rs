@@ -47,6 +47,12 @@ pub enum Operation {
     StopModel,
     /// `POST /2020-11-20/projects/{projectName}/models/{modelVersion}/detect`
     DetectAnomalies,
+    /// `POST /2020-11-20/projects/{projectName}/modelpackagingjobs`
+    StartModelPackagingJob,
+    /// `GET /2020-11-20/projects/{projectName}/modelpackagingjobs/{jobName}`
+    DescribeModelPackagingJob,
+    /// `GET /2020-11-20/projects/{projectName}/modelpackagingjobs`
+    ListModelPackagingJobs,
     /// `POST /2020-11-20/tags/{resourceArn}`
     TagResource,
     /// `DELETE /2020-11-20/tags/{resourceArn}`
@@ -75,6 +81,9 @@ impl Operation {
             Self::StartModel => "StartModel",
             Self::StopModel => "StopModel",
             Self::DetectAnomalies => "DetectAnomalies",
+            Self::StartModelPackagingJob => "StartModelPackagingJob",
+            Self::DescribeModelPackagingJob => "DescribeModelPackagingJob",
+            Self::ListModelPackagingJobs => "ListModelPackagingJobs",
             Self::TagResource => "TagResource",
             Self::UntagResource => "UntagResource",
             Self::ListTagsForResource => "ListTagsForResource",
@@ -112,6 +121,11 @@ pub fn resolve(method: &Method, path: &str) -> Option<(Operation, Vec<String>)> 
         ("POST", &["projects", p, "models", v, "start"]) => (Op::StartModel, vec![p, v]),
         ("POST", &["projects", p, "models", v, "stop"]) => (Op::StopModel, vec![p, v]),
         ("POST", &["projects", p, "models", v, "detect"]) => (Op::DetectAnomalies, vec![p, v]),
+        ("POST", &["projects", p, "modelpackagingjobs"]) => (Op::StartModelPackagingJob, vec![p]),
+        ("GET", &["projects", p, "modelpackagingjobs"]) => (Op::ListModelPackagingJobs, vec![p]),
+        ("GET", &["projects", p, "modelpackagingjobs", j]) => {
+            (Op::DescribeModelPackagingJob, vec![p, j])
+        }
         ("POST", &["tags", arn]) => (Op::TagResource, vec![arn]),
         ("DELETE", &["tags", arn]) => (Op::UntagResource, vec![arn]),
         ("GET", &["tags", arn]) => (Op::ListTagsForResource, vec![arn]),
@@ -151,7 +165,7 @@ mod tests {
     }
 
     #[test]
-    fn dataset_and_model_routes_take_their_labels_in_path_order() {
+    fn dataset_model_and_packaging_routes_take_their_labels_in_path_order() {
         let cases = [
             (
                 "POST",
@@ -215,6 +229,24 @@ mod tests {
                 Operation::DetectAnomalies,
                 &["p", "1"],
             ),
+            (
+                "POST",
+                "projects/p/modelpackagingjobs",
+                Operation::StartModelPackagingJob,
+                &["p"],
+            ),
+            (
+                "GET",
+                "projects/p/modelpackagingjobs",
+                Operation::ListModelPackagingJobs,
+                &["p"],
+            ),
+            (
+                "GET",
+                "projects/p/modelpackagingjobs/job-1",
+                Operation::DescribeModelPackagingJob,
+                &["p", "job-1"],
+            ),
         ];
         for (method, path, operation, labels) in cases {
             let method = Method::from_bytes(method.as_bytes()).unwrap();
@@ -261,7 +293,14 @@ mod tests {
             None
         );
         assert_eq!(
-            resolve(&Method::POST, "/2020-11-20/projects/p/modelpackagingjobs"),
+            resolve(
+                &Method::DELETE,
+                "/2020-11-20/projects/p/modelpackagingjobs/j"
+            ),
+            None
+        );
+        assert_eq!(
+            resolve(&Method::POST, "/2020-11-20/projects/p/modelpackagingjobs/j"),
             None
         );
     }

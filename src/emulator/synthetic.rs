@@ -1,5 +1,6 @@
 //! Deterministic stand-ins for what the real service computes from data the emulator never
-//! sees: the images a manifest lists, a trained model's scores, and an inference result.
+//! sees: the images a manifest lists, a trained model's scores, an inference result, and
+//! the names of packaging jobs started without one.
 //!
 //! Each is derived from a seed (the manifest's location, the project and version, the image
 //! bytes) through FNV-1a and splitmix64, so the same input gives the same answer in every
@@ -106,6 +107,17 @@ pub fn performance(project: &str, version: u32) -> Performance {
         precision,
         recall,
     }
+}
+
+/// Eight hex digits for the name of the `attempt`th packaging job name tried for version
+/// `version` of `project`.
+pub fn job_suffix(project: &str, version: u32, attempt: u64) -> String {
+    let mut draw = Draw::new(&[
+        project.as_bytes(),
+        &version.to_be_bytes(),
+        &attempt.to_be_bytes(),
+    ]);
+    format!("{:08x}", draw.next() >> 32)
 }
 
 /// The colour of anomalous pixels in a mask, as `PixelAnomaly.Color` reports it.
@@ -292,6 +304,16 @@ mod tests {
         data.chunks(1 + 3 * 32)
             .flat_map(|row| row[1..].chunks(3).map(|p| [p[0], p[1], p[2]]))
             .collect()
+    }
+
+    #[test]
+    fn job_suffixes_are_eight_hex_digits_that_differ_per_attempt() {
+        let first = job_suffix("p1", 1, 0);
+        assert_eq!(first, job_suffix("p1", 1, 0));
+        assert_eq!(first.len(), 8);
+        assert!(first.chars().all(|c| c.is_ascii_hexdigit()), "{first}");
+        assert_ne!(first, job_suffix("p1", 1, 1));
+        assert_ne!(first, job_suffix("p1", 2, 0));
     }
 
     #[test]

@@ -90,6 +90,28 @@ pub static SOURCE_REF_CONTAINS: StringConstraint = StringConstraint::new(1, 2048
 /// `ContentType` of DetectAnomalies, narrowed to the two image types the service accepts.
 pub static IMAGE_CONTENT_TYPE: StringConstraint =
     StringConstraint::new(1, 255, r"image/png|image/jpeg");
+/// `ModelPackagingJobName`.
+pub static PACKAGING_JOB_NAME: StringConstraint = StringConstraint::new(1, 64, r"[a-zA-Z0-9-]+");
+/// `ModelPackagingJobDescription`: any text.
+pub static PACKAGING_JOB_DESCRIPTION: StringConstraint = StringConstraint::new(1, 256, r"(?s).*");
+/// `CompilerOptions`: any text.
+pub static COMPILER_OPTIONS: StringConstraint = StringConstraint::new(3, 1024, r"(?s).*");
+/// `ComponentName`.
+pub static COMPONENT_NAME: StringConstraint = StringConstraint::new(1, 128, r"[a-zA-Z0-9-_.]+");
+/// `ComponentVersion`; the length limit is Greengrass's (inferred), the pattern the model's.
+pub static COMPONENT_VERSION: StringConstraint =
+    StringConstraint::new(1, 64, r"^([0-9]{1,6})\.([0-9]{1,6})\.([0-9]{1,6})$");
+/// `ComponentDescription`: any text.
+pub static COMPONENT_DESCRIPTION: StringConstraint = StringConstraint::new(1, 256, r"(?s).*");
+
+/// `TargetDevice`.
+pub const TARGET_DEVICES: &[&str] = &["jetson_xavier"];
+/// `TargetPlatformOs`.
+pub const TARGET_OSES: &[&str] = &["LINUX"];
+/// `TargetPlatformArch`.
+pub const TARGET_ARCHES: &[&str] = &["ARM64", "X86_64"];
+/// `TargetPlatformAccelerator`.
+pub const TARGET_ACCELERATORS: &[&str] = &["NVIDIA"];
 
 /// Collects constraint violations for one request.
 ///
@@ -177,6 +199,39 @@ impl Validator {
         value.map(|value| self.string(field, value, constraint))
     }
 
+    /// Checks an optional enum member against its `values` and returns it.
+    pub fn optional_enum<'v>(
+        &mut self,
+        field: &str,
+        value: Option<&'v str>,
+        values: &[&str],
+    ) -> Option<&'v str> {
+        let value = value?;
+        if !values.contains(&value) {
+            self.violation(
+                field,
+                value,
+                format_args!(
+                    "Member must satisfy enum value set: [{}]",
+                    values.join(", ")
+                ),
+            );
+        }
+        Some(value)
+    }
+
+    /// Checks a required enum member against its `values` and returns it, or `""` when it
+    /// is absent (after recording "must not be null").
+    pub fn required_enum<'v>(
+        &mut self,
+        field: &str,
+        value: Option<&'v str>,
+        values: &[&str],
+    ) -> &'v str {
+        let value = self.not_null(field, value);
+        self.optional_enum(field, value, values).unwrap_or_default()
+    }
+
     /// Records "must not be null" when a required member of any type is absent; returns it.
     pub fn not_null<T>(&mut self, field: &str, value: Option<T>) -> Option<T> {
         if value.is_none() {
@@ -260,6 +315,14 @@ impl Validator {
         };
         self.violations.push(format!(
             "Value with length {length} at '{field}' failed to satisfy constraint: {rule}"
+        ));
+    }
+
+    /// Records that `field` breaks `rule`, a rule the model's constraints cannot express
+    /// (`Value at 'changes' failed to satisfy constraint: Member must be base64-encoded`).
+    pub fn unmet(&mut self, field: &str, rule: impl Display) {
+        self.violations.push(format!(
+            "Value at '{field}' failed to satisfy constraint: {rule}"
         ));
     }
 
@@ -411,13 +474,39 @@ mod tests {
         v.integer("minInferenceUnits", 0, 1, 10);
         v.length("tags", 201, 0, 200);
         v.fail("Line 2 of 'changes' is not valid");
+        v.unmet("changes", "Member must be base64-encoded");
         assert_eq!(
             message(v.finish()),
-            "4 validation errors detected: \
+            "5 validation errors detected: \
              Value null at 'outputConfig' failed to satisfy constraint: Member must not be null; \
              Value '0' at 'minInferenceUnits' failed to satisfy constraint: Member must have value greater than or equal to 1; \
              Value with length 201 at 'tags' failed to satisfy constraint: Member must have length less than or equal to 200; \
-             Line 2 of 'changes' is not valid"
+             Line 2 of 'changes' is not valid; \
+             Value at 'changes' failed to satisfy constraint: Member must be base64-encoded"
+        );
+    }
+
+    #[test]
+    fn enums_accept_only_their_values_and_name_them_all() {
+        let mut v = Validator::new();
+        assert_eq!(
+            v.required_enum("arch", Some("X86_64"), TARGET_ARCHES),
+            "X86_64"
+        );
+        assert_eq!(
+            v.optional_enum("accelerator", None, TARGET_ACCELERATORS),
+            None
+        );
+        assert_eq!(v.finish(), Ok(()));
+
+        let mut v = Validator::new();
+        assert_eq!(v.required_enum("os", None, TARGET_OSES), "");
+        v.optional_enum("arch", Some("x86_64"), TARGET_ARCHES);
+        assert_eq!(
+            message(v.finish()),
+            "2 validation errors detected: \
+             Value null at 'os' failed to satisfy constraint: Member must not be null; \
+             Value 'x86_64' at 'arch' failed to satisfy constraint: Member must satisfy enum value set: [ARM64, X86_64]"
         );
     }
 
@@ -458,7 +547,21 @@ mod tests {
         v.string("bucket", "my.bucket-1", &S3_BUCKET);
         v.string("prefix", "", &S3_PREFIX);
         v.string("key", "dir/train.manifest", &S3_KEY);
+        v.string("jobName", "job-1", &PACKAGING_JOB_NAME);
+        v.string(
+            "compilerOptions",
+            "{\"gpu-code\": \"sm_72\"}",
+            &COMPILER_OPTIONS,
+        );
+        v.string("componentName", "com.example-model_1", &COMPONENT_NAME);
+        v.string("componentVersion", "1.0.123456", &COMPONENT_VERSION);
+        v.string(
+            "componentDescription",
+            "A model, packaged.",
+            &COMPONENT_DESCRIPTION,
+        );
         assert_eq!(v.finish(), Ok(()));
+        let too_long_job_name = "a".repeat(65);
         for (value, constraint) in [
             ("trains", &DATASET_TYPE),
             ("0", &MODEL_VERSION),
@@ -468,6 +571,13 @@ mod tests {
             ("/leading-slash", &S3_KEY),
             ("image/gif", &IMAGE_CONTENT_TYPE),
             ("  ", &SOURCE_REF_CONTAINS),
+            ("job_1", &PACKAGING_JOB_NAME),
+            (too_long_job_name.as_str(), &PACKAGING_JOB_NAME),
+            ("-O", &COMPILER_OPTIONS),
+            ("has space", &COMPONENT_NAME),
+            ("1.0", &COMPONENT_VERSION),
+            ("1234567.0.0", &COMPONENT_VERSION),
+            ("", &COMPONENT_DESCRIPTION),
         ] {
             let mut v = Validator::new();
             v.string("field", value, constraint);

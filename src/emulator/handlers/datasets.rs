@@ -217,12 +217,12 @@ pub fn update_entries(service: &Service, request: &ApiRequest) -> Result<Reply, 
 /// is not a valid entry, by its 1-based number. Blank lines are skipped.
 fn read_changes(v: &mut Validator, changes: &str) -> Vec<NewEntry> {
     let Ok(bytes) = STANDARD.decode(changes) else {
-        v.fail("Value at 'changes' failed to satisfy constraint: Member must be base64-encoded");
+        v.unmet("changes", "Member must be base64-encoded");
         return Vec::new();
     };
     v.length("changes", bytes.len(), 1, MAX_CHANGES_BYTES);
     let Ok(text) = String::from_utf8(bytes) else {
-        v.fail("Value at 'changes' failed to satisfy constraint: Member must be UTF-8 JSON Lines");
+        v.unmet("changes", "Member must be UTF-8 JSON Lines");
         return Vec::new();
     };
     let mut entries = Vec::new();
@@ -239,7 +239,7 @@ fn read_changes(v: &mut Validator, changes: &str) -> Vec<NewEntry> {
         }
     }
     if text.trim().is_empty() {
-        v.fail("Value at 'changes' failed to satisfy constraint: Member must hold at least one JSON Line");
+        v.unmet("changes", "Member must hold at least one JSON Line");
     }
     entries
 }

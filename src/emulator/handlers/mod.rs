@@ -3,6 +3,7 @@
 
 mod datasets;
 mod models;
+mod packaging;
 mod projects;
 mod shapes;
 mod tags;
@@ -36,6 +37,9 @@ pub fn dispatch(
         Operation::StartModel => models::start(service, request),
         Operation::StopModel => models::stop(service, request),
         Operation::DetectAnomalies => models::detect(service, request),
+        Operation::StartModelPackagingJob => packaging::start(service, request),
+        Operation::DescribeModelPackagingJob => packaging::describe(service, request),
+        Operation::ListModelPackagingJobs => packaging::list(service, request),
         Operation::TagResource => tags::tag(service, request),
         Operation::UntagResource => tags::untag(service, request),
         Operation::ListTagsForResource => tags::list(service, request),

@@ -34,11 +34,39 @@ struct OutputConfigInput {
     s3_location: Option<S3LocationInput>,
 }
 
+/// An `S3Location` as sent.
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "PascalCase")]
-struct S3LocationInput {
+pub struct S3LocationInput {
     bucket: Option<String>,
     prefix: Option<String>,
+}
+
+/// Checks a required `S3Location` member called `field` and returns it; the default
+/// (never used, as `v` then fails) when it is absent.
+pub fn read_s3_location(
+    v: &mut Validator,
+    field: &str,
+    location: Option<S3LocationInput>,
+) -> S3Location {
+    v.not_null(field, location)
+        .map(|location| S3Location {
+            bucket: v
+                .required(
+                    &format!("{field}.bucket"),
+                    location.bucket.as_deref(),
+                    &S3_BUCKET,
+                )
+                .to_owned(),
+            prefix: v
+                .optional(
+                    &format!("{field}.prefix"),
+                    location.prefix.as_deref(),
+                    &S3_PREFIX,
+                )
+                .map(str::to_owned),
+        })
+        .unwrap_or_default()
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -70,28 +98,11 @@ pub fn create(service: &Service, request: &ApiRequest) -> Result<Reply, ApiError
         input.description.as_deref(),
         &MODEL_DESCRIPTION,
     );
-    let location = v
-        .not_null("outputConfig", input.output_config)
-        .and_then(|config| v.not_null("outputConfig.s3Location", config.s3_location));
-    // Without a location `v` fails, so the default placeholder is never used.
-    let output = location
-        .map(|location| S3Location {
-            bucket: v
-                .required(
-                    "outputConfig.s3Location.bucket",
-                    location.bucket.as_deref(),
-                    &S3_BUCKET,
-                )
-                .to_owned(),
-            prefix: v
-                .optional(
-                    "outputConfig.s3Location.prefix",
-                    location.prefix.as_deref(),
-                    &S3_PREFIX,
-                )
-                .map(str::to_owned),
-        })
-        .unwrap_or_default();
+    let output = match v.not_null("outputConfig", input.output_config) {
+        Some(config) => read_s3_location(&mut v, "outputConfig.s3Location", config.s3_location),
+        // `v` has recorded the missing member, so this placeholder is never used.
+        None => S3Location::default(),
+    };
     let kms_key_id = v.optional("kmsKeyId", input.kms_key_id.as_deref(), &KMS_KEY_ID);
     let tags = read_tags(&mut v, "tags", input.tags.as_deref().unwrap_or_default());
     let token = request.client_token(&mut v);

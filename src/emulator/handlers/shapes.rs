@@ -8,7 +8,9 @@ use base64::engine::general_purpose::STANDARD;
 use base64::Engine as _;
 use serde_json::{json, Map, Value};
 
-use crate::emulator::state::{Dataset, Model, Project, S3Object};
+use crate::emulator::state::{
+    Dataset, GreengrassConfiguration, Model, PackagingJob, Project, S3Location, S3Object,
+};
 use crate::emulator::synthetic::{Detection, Performance, ANOMALY_COLOR, BACKGROUND_COLOR};
 
 /// `ProjectMetadata`.
@@ -84,18 +86,65 @@ pub fn model_description(model: &Model) -> Value {
         "Status": model.phase.status,
         "StatusMessage": model.phase.status_message,
         "Performance": evaluation.map(|e| performance(&e.performance)),
-        "OutputConfig": {
-            "S3Location": without_nulls(json!({
-                "Bucket": model.output.bucket,
-                "Prefix": model.output.prefix,
-            })),
-        },
+        "OutputConfig": { "S3Location": s3_location(&model.output) },
         "EvaluationManifest": evaluation.map(|e| s3_object(&e.manifest)),
         "EvaluationResult": evaluation.map(|e| s3_object(&e.result)),
         "EvaluationEndTimestamp": evaluation.map(|e| e.ended),
         "KmsKeyId": model.kms_key_id,
         "MinInferenceUnits": units.map(|u| u.min),
         "MaxInferenceUnits": units.and_then(|u| u.max),
+    }))
+}
+
+/// `ModelPackagingJobMetadata` of a job of `project`.
+pub fn model_packaging_job_metadata(project: &str, job: &PackagingJob) -> Value {
+    without_nulls(json!({
+        "JobName": job.name,
+        "ProjectName": project,
+        "ModelVersion": job.model_version.to_string(),
+        "ModelPackagingJobDescription": job.description,
+        // Greengrass is the only packaging method the API has.
+        "ModelPackagingMethod": "Greengrass",
+        "Status": job.phase.status,
+        "StatusMessage": job.phase.status_message,
+        "CreationTimestamp": job.created,
+        "LastUpdatedTimestamp": job.phase.since,
+    }))
+}
+
+/// `ModelPackagingDescription`: the metadata plus the configuration as sent and, once the
+/// job has succeeded, the component it made.
+pub fn model_packaging_description(project: &str, job: &PackagingJob) -> Value {
+    let mut description = model_packaging_job_metadata(project, job);
+    description["ModelPackagingConfiguration"] =
+        json!({ "Greengrass": greengrass_configuration(&job.configuration) });
+    if let Some(output) = job.output() {
+        description["ModelPackagingOutputDetails"] = json!({
+            "Greengrass": {
+                "ComponentVersionArn": output.component_version_arn,
+                "ComponentName": output.component_name,
+                "ComponentVersion": output.component_version,
+            },
+        });
+    }
+    description
+}
+
+/// `GreengrassConfiguration`.
+fn greengrass_configuration(config: &GreengrassConfiguration) -> Value {
+    without_nulls(json!({
+        "CompilerOptions": config.compiler_options,
+        "TargetDevice": config.target_device,
+        "TargetPlatform": config.target_platform.as_ref().map(|platform| without_nulls(json!({
+            "Os": platform.os,
+            "Arch": platform.arch,
+            "Accelerator": platform.accelerator,
+        }))),
+        "S3OutputLocation": s3_location(&config.s3_output_location),
+        "ComponentName": config.component_name,
+        "ComponentVersion": config.component_version,
+        "ComponentDescription": config.component_description,
+        "Tags": (!config.tags.is_empty()).then(|| tag_list(&config.tags)),
     }))
 }
 
@@ -140,6 +189,10 @@ fn performance(performance: &Performance) -> Value {
         "Recall": performance.recall,
         "Precision": performance.precision,
     })
+}
+
+fn s3_location(location: &S3Location) -> Value {
+    without_nulls(json!({ "Bucket": location.bucket, "Prefix": location.prefix }))
 }
 
 fn s3_object(object: &S3Object) -> Value {

@@ -32,7 +32,7 @@ pub struct Dataset {
 }
 
 /// `DatasetStatus`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum DatasetStatus {
     /// `CREATE_IN_PROGRESS`: importing the manifest.
@@ -98,7 +98,7 @@ impl NewEntry {
 }
 
 /// One image of a dataset.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub struct DatasetEntry {
     /// The JSON Line as given (or as synthesized for a manifest), returned by
     /// ListDatasetEntries.
@@ -110,7 +110,7 @@ pub struct DatasetEntry {
 }
 
 /// An image's label.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Label {
     /// Labeled normal (`anomaly-label` 0).

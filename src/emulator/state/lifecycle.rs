@@ -1,7 +1,10 @@
-//! The one mechanism behind every asynchronous status change of datasets and models.
+//! The one mechanism behind every asynchronous status change of datasets, models and
+//! model packaging jobs.
 //!
 //! A resource's [`Phase`] holds its current status and, while it is changing, the
-//! [`Outcome`] it is heading for and when it gets there. Nothing runs in the background:
+//! [`Outcome`] it is heading for and when it gets there; an outcome may itself be a
+//! [`Outcome::Step`] through an intermediate status (a packaging job passes through
+//! `RUNNING`). Nothing runs in the background:
 //! [`Phase::advance`] completes a change once the clock has passed its time, and the
 //! emulator calls it for every resource before each request, so a test that moves a
 //! manual clock sees the change on its next call.
@@ -13,7 +16,7 @@ use serde::Serialize;
 
 use crate::emulator::clock::Timestamp;
 
-/// A status enum of the API (`DatasetStatus`, `ModelStatus`).
+/// A status enum of the API (`DatasetStatus`, `ModelStatus`, `ModelPackagingJobStatus`).
 pub trait Status: Copy + PartialEq + fmt::Debug + Serialize {
     /// The `StatusMessage` shown with this status unless a change gives a specific one.
     fn message(self) -> &'static str;
@@ -29,7 +32,7 @@ pub trait Status: Copy + PartialEq + fmt::Debug + Serialize {
 }
 
 /// Where a resource is in its lifecycle.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
 pub struct Phase<S> {
     /// `Status`.
     pub status: S,
@@ -42,7 +45,7 @@ pub struct Phase<S> {
 }
 
 /// A change under way.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
 pub struct Pending<S> {
     /// When it completes.
     pub at: Timestamp,
@@ -51,7 +54,7 @@ pub struct Pending<S> {
 }
 
 /// How a change ends.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Outcome<S> {
     /// The resource settles in `status`, showing `message`.
@@ -60,6 +63,14 @@ pub enum Outcome<S> {
         status: S,
         /// Its `StatusMessage`.
         message: String,
+    },
+    /// The resource passes through `status` (with its usual message) and keeps changing:
+    /// `next` is the rest of the change.
+    Step {
+        /// The intermediate status.
+        status: S,
+        /// What follows, and when.
+        next: Box<Pending<S>>,
     },
     /// The resource disappears (a deletion).
     Gone,
@@ -77,6 +88,14 @@ impl<S: Status> Outcome<S> {
     /// Settling in `status` (a failure) with `message`.
     pub fn fail(status: S, message: String) -> Self {
         Self::Settle { status, message }
+    }
+
+    /// Passing through `status`, then ending in `then` at `at`.
+    pub fn step(status: S, at: Timestamp, then: Outcome<S>) -> Self {
+        Self::Step {
+            status,
+            next: Box::new(Pending { at, then }),
+        }
     }
 }
 
@@ -125,22 +144,29 @@ impl<S: Status> Phase<S> {
         self.pending.is_some()
     }
 
-    /// Completes the change under way if it is due by `now`. The new status counts from the
-    /// change's own completion time, not from `now`, so the result does not depend on when
-    /// the resource is next looked at.
+    /// Completes the change under way if it is due by `now`, stepping through as many
+    /// intermediate statuses as are due. Each new status counts from its own scheduled time,
+    /// not from `now`, so the result does not depend on when the resource is next looked at.
     pub fn advance(&mut self, now: Timestamp) -> Advance<S> {
-        let Some(Pending { at, then }) = self.pending.take_if(|pending| pending.at <= now) else {
-            return Advance::Unchanged;
-        };
-        match then {
-            Outcome::Settle { status, message } => {
-                self.status = status;
-                self.status_message = message;
-                self.since = at;
-                Advance::Settled(status)
-            }
-            Outcome::Gone => Advance::Gone,
+        let mut advanced = Advance::Unchanged;
+        while let Some(Pending { at, then }) = self.pending.take_if(|pending| pending.at <= now) {
+            let status = match then {
+                Outcome::Settle { status, message } => {
+                    self.status_message = message;
+                    status
+                }
+                Outcome::Step { status, next } => {
+                    self.status_message = status.message().to_owned();
+                    self.pending = Some(*next);
+                    status
+                }
+                Outcome::Gone => return Advance::Gone,
+            };
+            self.status = status;
+            self.since = at;
+            advanced = Advance::Settled(status);
         }
+        advanced
     }
 }
 
@@ -208,5 +234,40 @@ mod tests {
 
         phase.change(Light::Off, now, TAKES, Outcome::Gone);
         assert_eq!(phase.advance(now + TAKES), Advance::Gone);
+    }
+
+    #[test]
+    fn a_stepped_change_passes_through_each_status_at_its_own_time() {
+        let clock = ManualClock::default();
+        let start = clock.now();
+        let then = Outcome::step(
+            Light::Warming,
+            start + TAKES * 2,
+            Outcome::settle(Light::On),
+        );
+        let mut phase = Phase::changing(Light::Off, start, TAKES, then.clone());
+        assert_eq!(
+            phase.advance(start + TAKES),
+            Advance::Settled(Light::Warming)
+        );
+        assert_eq!(
+            (phase.status_message.as_str(), phase.since),
+            ("warming up", start + TAKES)
+        );
+        assert!(phase.is_changing());
+        assert_eq!(phase.advance(start + TAKES), Advance::Unchanged);
+        assert_eq!(
+            phase.advance(start + TAKES * 2),
+            Advance::Settled(Light::On)
+        );
+        assert!(!phase.is_changing());
+
+        // Looked at after both were due: both complete, the last one counts.
+        let mut phase = Phase::changing(Light::Off, start, TAKES, then);
+        assert_eq!(
+            phase.advance(start + TAKES * 5),
+            Advance::Settled(Light::On)
+        );
+        assert_eq!((phase.status, phase.since), (Light::On, start + TAKES * 2));
     }
 }

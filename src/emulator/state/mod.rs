@@ -1,16 +1,19 @@
 //! The emulated account's resources and the rules for changing them.
 //!
-//! Projects own their datasets (at most one `train` and one `test`) and their model
-//! versions, so deleting or listing under a project never needs a second lookup. The
+//! Projects own their datasets (at most one `train` and one `test`), their model versions
+//! and their model packaging jobs, so deleting or listing under a project never needs a
+//! second lookup. The
 //! whole state sits behind the emulator's single lock; methods here never block.
 //!
 //! Datasets and models change status over time through one mechanism, [`Phase`]; the
 //! emulator calls [`State::advance`] before every request so that what a caller sees always
-//! matches the clock. Dataset rules live in `datasets.rs`, model rules in `models.rs`.
+//! matches the clock. Dataset rules live in `datasets.rs`, model rules in `models.rs`,
+//! packaging job rules in `packaging.rs`.
 
 mod datasets;
 mod lifecycle;
 mod models;
+mod packaging;
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -27,6 +30,10 @@ pub use self::lifecycle::{Advance, Outcome, Pending, Phase, Status};
 pub use self::models::{
     Evaluation, InferenceUnits, Model, ModelStatus, NewModel, S3Location, S3Object, MAX_TAGS,
 };
+pub use self::packaging::{
+    GreengrassConfiguration, GreengrassOutput, NewPackagingJob, PackagingJob, PackagingStatus,
+    TargetPlatform,
+};
 
 /// Everything the emulated account holds, by project name.
 #[derive(Debug, Clone, Default, Serialize)]
@@ -34,8 +41,8 @@ pub struct State {
     /// Projects in name order (the order ListProjects returns them in).
     #[serde(serialize_with = "values")]
     pub projects: BTreeMap<String, Project>,
-    /// Failures armed through the admin API, oldest first; each is used up by one training
-    /// or hosting.
+    /// Failures armed through the admin API, oldest first; each is used up by one training,
+    /// hosting or packaging job.
     pub armed_failures: Vec<ArmedFailure>,
 }
 
@@ -54,13 +61,19 @@ pub struct Project {
     /// The project's model versions, by version number.
     #[serde(serialize_with = "values")]
     pub models: BTreeMap<u32, Model>,
+    /// The project's model packaging jobs, by name (the order ListModelPackagingJobs
+    /// returns them in).
+    #[serde(serialize_with = "values")]
+    pub packaging_jobs: BTreeMap<String, PackagingJob>,
     /// The version the next CreateModel gets; it only grows, so a deleted version's
     /// number is never handed out again.
     pub next_model_version: u32,
 }
 
 /// `DatasetType`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, serde::Deserialize,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum DatasetType {
     /// The training dataset (the only one of a single-dataset project).
@@ -92,22 +105,24 @@ impl fmt::Display for DatasetType {
     }
 }
 
-/// Which asynchronous step an armed failure breaks.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+/// Which asynchronous change an armed failure breaks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum FailureKind {
     /// The next training ends in `TRAINING_FAILED`.
     Training,
     /// The next hosting ends in `HOSTING_FAILED`.
     Hosting,
+    /// The next model packaging job ends in `FAILED`.
+    Packaging,
 }
 
 /// A failure armed through the admin API.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub struct ArmedFailure {
     /// What it breaks.
     pub kind: FailureKind,
-    /// Only a training or hosting in this project uses it up; `None` means any project.
+    /// Only a change in this project uses it up; `None` means any project.
     pub project: Option<String>,
     /// The `StatusMessage` the failed model shows.
     pub message: String,
@@ -147,13 +162,15 @@ impl State {
             created: now,
             datasets: BTreeMap::new(),
             models: BTreeMap::new(),
+            packaging_jobs: BTreeMap::new(),
             next_model_version: 1,
         };
         Ok(self.projects.entry(name.to_owned()).or_insert(project))
     }
 
     /// Deletes a project that has no datasets and no models (whatever their status, so
-    /// also while one is still being deleted); otherwise ConflictException.
+    /// also while one is still being deleted); otherwise ConflictException. Its packaging
+    /// jobs go with it: the API cannot delete them, so they cannot block the deletion.
     pub fn delete_project(&mut self, name: &str) -> Result<Project, ApiError> {
         let project = self.project(name)?;
         if !project.datasets.is_empty() || !project.models.is_empty() {
@@ -173,8 +190,8 @@ impl State {
             .ok_or_else(|| project_not_found(name))
     }
 
-    /// Completes every dataset and model transition due by `now`, dropping what finished
-    /// deleting.
+    /// Completes every dataset, model and packaging job transition due by `now`, dropping
+    /// what finished deleting.
     pub fn advance(&mut self, now: Timestamp) {
         for project in self.projects.values_mut() {
             let name = project.name.as_str();
@@ -184,10 +201,14 @@ impl State {
             project
                 .models
                 .retain(|version, model| keep(model.phase.advance(now), name, "model", version));
+            project.packaging_jobs.retain(|job_name, job| {
+                keep(job.phase.advance(now), name, "packaging job", job_name)
+            });
         }
     }
 
-    /// Arms a failure for the next training or hosting (in `project`, if given).
+    /// Arms a failure for the next training, hosting or packaging job (in `project`, if
+    /// given).
     pub fn arm_failure(&mut self, failure: ArmedFailure) {
         self.armed_failures.push(failure);
     }
@@ -328,6 +349,7 @@ mod tests {
         assert_eq!(dump["projects"][0]["name"], "p1");
         assert_eq!(dump["projects"][0]["datasets"], serde_json::json!([]));
         assert_eq!(dump["projects"][0]["models"], serde_json::json!([]));
+        assert_eq!(dump["projects"][0]["packaging_jobs"], serde_json::json!([]));
         assert_eq!(dump["projects"][0]["next_model_version"], 1);
         assert_eq!(dump["armed_failures"], serde_json::json!([]));
     }

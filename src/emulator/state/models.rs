@@ -15,7 +15,7 @@ use crate::emulator::synthetic::{self, Performance};
 pub const MAX_TAGS: usize = 200;
 
 /// A model version of a project.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize)]
 pub struct Model {
     /// `ModelVersion` (1, 2, … per project).
     pub version: u32,
@@ -42,7 +42,7 @@ pub struct Model {
 }
 
 /// `ModelStatus`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum ModelStatus {
     /// `TRAINING`: the state a new model starts in.
@@ -82,7 +82,7 @@ impl Status for ModelStatus {
 }
 
 /// An S3 bucket and key prefix (`OutputConfig.S3Location`).
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub struct S3Location {
     /// `Bucket`.
     pub bucket: String,
@@ -91,7 +91,7 @@ pub struct S3Location {
 }
 
 /// An S3 object (a manifest, an evaluation file).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub struct S3Object {
     /// `Bucket`.
     pub bucket: String,
@@ -100,7 +100,7 @@ pub struct S3Object {
 }
 
 /// What training writes and measures.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
 pub struct Evaluation {
     /// `Performance`.
     pub performance: Performance,
@@ -135,7 +135,7 @@ impl Evaluation {
 }
 
 /// The inference units StartModel asked for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub struct InferenceUnits {
     /// `MinInferenceUnits`.
     pub min: u32,
@@ -428,7 +428,7 @@ fn split_model_arn(arn: &str) -> Option<(&str, u32)> {
 }
 
 /// ConflictException: `model` is in a status that does not allow the call.
-fn busy(project: &str, model: &Model, advice: &str) -> ApiError {
+pub(super) fn busy(project: &str, model: &Model, advice: &str) -> ApiError {
     ApiError::conflict(
         Resource::model(model.version),
         format!(
@@ -454,18 +454,18 @@ fn arn_not_found(arn: &str) -> ApiError {
 }
 
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use super::super::tests::state_with;
     use super::super::ArmedFailure;
     use super::*;
     use crate::emulator::clock::{Clock, ManualClock};
     use crate::emulator::error::ResourceType;
 
-    const TAKES: Duration = Duration::from_secs(30);
+    pub(in crate::emulator::state) const TAKES: Duration = Duration::from_secs(30);
     const UNITS: InferenceUnits = InferenceUnits { min: 1, max: None };
 
     /// A state whose project p1 has a complete train dataset.
-    fn trainable() -> (State, ManualClock) {
+    pub(in crate::emulator::state) fn trainable() -> (State, ManualClock) {
         let (mut state, clock) = state_with("p1");
         state
             .create_dataset("p1", DatasetType::Train, None, clock.now(), TAKES)
@@ -473,7 +473,8 @@ mod tests {
         (state, clock)
     }
 
-    fn train(state: &mut State, clock: &ManualClock) -> u32 {
+    /// Starts training the next model of p1; returns its version.
+    pub(in crate::emulator::state) fn train(state: &mut State, clock: &ManualClock) -> u32 {
         let new = NewModel {
             description: Some("first".into()),
             output: S3Location {
@@ -496,7 +497,7 @@ mod tests {
     }
 
     /// Moves the clock past one transition and applies it.
-    fn settle(state: &mut State, clock: &ManualClock) {
+    pub(in crate::emulator::state) fn settle(state: &mut State, clock: &ManualClock) {
         clock.advance(TAKES);
         state.advance(clock.now());
     }
