@@ -203,3 +203,274 @@ fn the_state_matches_the_emulator_after_a_full_cycle() {
     assert_state_matches_emulator(&ws);
     assert!(started.elapsed() < Duration::from_secs(120));
 }
+
+/// Two projects, each with train and test datasets and a model.
+fn two_stacks() -> String {
+    ["alpha", "beta"]
+        .iter()
+        .map(|name| {
+            format!(
+                r#"
+resource "lookoutvision_project" "{name}" {{
+  name = "{name}"
+}}
+
+resource "lookoutvision_dataset" "{name}_train" {{
+  project_name = lookoutvision_project.{name}.name
+  dataset_type = "train"
+  source {{
+    bucket = "images"
+    key    = "{name}/train.manifest"
+  }}
+}}
+
+resource "lookoutvision_dataset" "{name}_test" {{
+  project_name = lookoutvision_project.{name}.name
+  dataset_type = "test"
+}}
+
+resource "lookoutvision_model" "{name}" {{
+  project_name = lookoutvision_project.{name}.name
+  output_config {{
+    bucket = "output"
+  }}
+  tags = {{
+    stack = "{name}"
+  }}
+  depends_on = [lookoutvision_dataset.{name}_train, lookoutvision_dataset.{name}_test]
+}}
+"#
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn apply_and_destroy_cycles_converge_under_random_faults() {
+    let ws = Workspace::with(
+        ProviderMode::InProcess,
+        Emulator::start_with(&[
+            "--dataset-duration",
+            "100ms",
+            "--training-duration",
+            "300ms",
+            "--delete-duration",
+            "100ms",
+            "--fault-seed",
+            "7",
+            "--fault-rate-500",
+            "0.04",
+            "--fault-rate-429",
+            "0.04",
+            "--fault-rate-drop",
+            "0.03",
+            "--latency",
+            "5ms",
+            "--latency-jitter",
+            "10ms",
+        ]),
+    );
+    ws.write_config(&two_stacks());
+    ws.init();
+    for cycle in 1..=3 {
+        let applied = ws.run(&["apply", "-auto-approve", "-no-color"]);
+        assert_eq!(
+            applied.code,
+            0,
+            "cycle {cycle} apply failed:\n{}",
+            applied.text()
+        );
+        assert_state_matches_emulator(&ws);
+        assert_eq!(ws.addresses().len(), 8);
+        let destroyed = ws.run(&["destroy", "-auto-approve", "-no-color"]);
+        assert_eq!(
+            destroyed.code,
+            0,
+            "cycle {cycle} destroy failed:\n{}",
+            destroyed.text()
+        );
+        assert_state_matches_emulator(&ws);
+        assert!(
+            ws.emulator.project_names().is_empty(),
+            "cycle {cycle} left objects behind"
+        );
+    }
+    let summary = ws.emulator.requests();
+    let faulted = summary.iter().filter(|r| !r["fault"].is_null()).count();
+    assert!(
+        faulted >= 10,
+        "only {faulted} faults were injected; the soak proved little"
+    );
+}
+
+#[test]
+fn an_exhausted_retry_budget_names_the_operation_resource_and_last_error() {
+    let ws = Workspace::new();
+    ws.write_raw_config(&format!(
+        "{}\n{}",
+        ws.provider_config_with("  max_retries = 1"),
+        "resource \"lookoutvision_project\" \"p\" {\n  name = \"flaky\"\n}\n"
+    ));
+    ws.init();
+    ws.emulator.admin_post(
+        "/_emulator/faults",
+        r#"{"operation": "CreateProject", "count": 10, "error": "InternalServerException", "message": "The service is having a bad day"}"#,
+    );
+    let run = ws.run(&["apply", "-auto-approve", "-no-color"]);
+    assert_eq!(run.code, 1);
+    let text = run.text();
+    assert!(
+        text.contains("Error creating lookoutvision_project \"flaky\""),
+        "{text}"
+    );
+    assert!(
+        text.contains(
+            "CreateProject failed: InternalServerException: The service is having a bad day"
+        ),
+        "{text}"
+    );
+    assert!(text.contains("raise `max_retries`"), "{text}");
+    assert_eq!(
+        ws.emulator.count("CreateProject"),
+        2,
+        "one try and one retry"
+    );
+    assert!(ws.addresses().is_empty());
+}
+
+#[test]
+fn long_runs_of_conflicts_are_outlasted_and_fail_clearly_after_the_timeout() {
+    let ws = Workspace::with(
+        ProviderMode::InProcess,
+        Emulator::start_with(&[
+            "--dataset-duration",
+            "0s",
+            "--training-duration",
+            "0s",
+            "--delete-duration",
+            "0s",
+        ]),
+    );
+    ws.write_config(STACK);
+    ws.init();
+    ws.apply();
+    for operation in ["DeleteProject", "DeleteDataset", "DeleteModel"] {
+        ws.emulator.admin_post(
+            "/_emulator/faults",
+            &format!(r#"{{"operation": "{operation}", "count": 12, "error": "ConflictException", "message": "Scripted conflict"}}"#),
+        );
+    }
+    ws.destroy();
+    for operation in ["DeleteProject", "DeleteDataset", "DeleteModel"] {
+        assert_eq!(
+            ws.emulator.count_errors(operation, "ConflictException"),
+            12,
+            "{operation}"
+        );
+    }
+    assert!(ws.emulator.project_names().is_empty());
+
+    // A conflict that outlasts the delete timeout fails clearly, and keeps the project.
+    ws.write_config(&format!(
+        "{}\n",
+        "resource \"lookoutvision_project\" \"p\" {\n  name = \"stuck\"\n  timeouts {\n    delete = \"2s\"\n  }\n}"
+    ));
+    ws.apply();
+    ws.emulator.admin_post(
+        "/_emulator/faults",
+        r#"{"operation": "DeleteProject", "count": 1000, "error": "ConflictException", "message": "Project stuck still has a model being deleted"}"#,
+    );
+    let run = ws.run(&["destroy", "-auto-approve", "-no-color"]);
+    assert_eq!(run.code, 1);
+    let text = run.text();
+    assert!(
+        text.contains("Timed out deleting lookoutvision_project \"stuck\""),
+        "{text}"
+    );
+    assert!(
+        text.contains("ConflictException: Project stuck still has a model being deleted"),
+        "{text}"
+    );
+    assert!(text.contains("timeouts { delete = ... }"), "{text}");
+    assert_eq!(
+        addresses(&ws),
+        ["lookoutvision_project.p"],
+        "the project stays in the state"
+    );
+    assert_state_matches_emulator(&ws);
+}
+
+#[test]
+fn the_provider_rides_out_an_emulator_restart_mid_apply() {
+    let state_dir = tempfile::tempdir().expect("a state directory");
+    let state_file = state_dir.path().join("emulator.json");
+    let mut ws = Workspace::with(
+        ProviderMode::InProcess,
+        Emulator::start_with(&[
+            "--dataset-duration",
+            "0s",
+            "--training-duration",
+            "3s",
+            "--delete-duration",
+            "0s",
+            "--state-file",
+            state_file.to_str().expect("a UTF-8 path"),
+        ]),
+    );
+    ws.write_config(STACK);
+    ws.init();
+    let apply = ws.spawn(&["apply", "-auto-approve", "-no-color"]);
+    wait_for(Duration::from_secs(60), "CreateModel", || {
+        ws.emulator.count("CreateModel") > 0
+    });
+    // Killed mid-training; the provider's polls meet refused connections until it is back.
+    ws.emulator.restart();
+    let output = apply.wait_with_output().expect("terraform exits");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success(),
+        "the apply did not converge:\n{stdout}\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(
+        stdout.contains("Apply complete! Resources: 3 added"),
+        "{stdout}"
+    );
+    assert_eq!(
+        ws.emulator.model_versions("boards"),
+        ["1"],
+        "one training, kept across the restart"
+    );
+    assert_state_matches_emulator(&ws);
+}
+
+#[test]
+fn an_apply_interrupted_during_a_create_call_converges_without_duplicates() {
+    let ws = Workspace::new();
+    ws.write_config("resource \"lookoutvision_project\" \"p\" {\n  name = \"slow\"\n}\n");
+    ws.init();
+    ws.emulator.admin_post(
+        "/_emulator/faults",
+        r#"{"operation": "CreateProject", "count": 1, "delay": "3s"}"#,
+    );
+    let apply = ws.spawn(&["apply", "-auto-approve", "-no-color"]);
+    // Terraform is planning or already waiting on the slow CreateProject.
+    std::thread::sleep(Duration::from_millis(1500));
+    signal(apply.id(), "INT");
+    let output = apply.wait_with_output().expect("terraform exits");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        stdout.contains("Interrupt received") || !output.status.success(),
+        "terraform saw the interrupt: {stdout}"
+    );
+
+    ws.apply();
+    assert_eq!(ws.emulator.project_names(), ["slow"]);
+    assert_eq!(
+        ws.emulator.count("CreateProject"),
+        1,
+        "the project was created once"
+    );
+    assert_state_matches_emulator(&ws);
+    ws.assert_plan_empty(true);
+}

@@ -38,6 +38,7 @@ pub fn terraform_binary() -> PathBuf {
 /// A `lookoutvision-emulator` process on an ephemeral loopback port, killed on drop.
 pub struct Emulator {
     child: Child,
+    args: Vec<String>,
     /// `http://127.0.0.1:PORT`.
     pub url: String,
 }
@@ -50,23 +51,20 @@ impl Emulator {
 
     /// Starts the emulator with extra command-line arguments.
     pub fn start_with(args: &[&str]) -> Emulator {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_lookoutvision-emulator"))
-            .args(["--listen", "127.0.0.1:0"])
-            .args(args)
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .expect("the emulator binary starts");
-        let mut first_line = String::new();
-        BufReader::new(child.stdout.take().expect("stdout is piped"))
-            .read_line(&mut first_line)
-            .expect("the emulator prints its address");
-        let url = first_line
-            .trim()
-            .strip_prefix("listening on ")
-            .unwrap_or_else(|| panic!("unexpected first emulator line {first_line:?}"))
-            .to_owned();
-        Emulator { child, url }
+        let args: Vec<String> = args.iter().map(|a| a.to_string()).collect();
+        let (child, url) = spawn_emulator("127.0.0.1:0", &args);
+        Emulator { child, args, url }
+    }
+
+    /// Kills the emulator (SIGKILL, as a crash would) and starts it again on the same
+    /// address with the same arguments (a `--state-file` brings its state back).
+    pub fn restart(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        let address = self.url.trim_start_matches("http://").to_owned();
+        let (child, url) = spawn_emulator(&address, &self.args);
+        assert_eq!(url, self.url, "the emulator came back on another address");
+        self.child = child;
     }
 
     fn admin(&self, method: &str, path: &str) -> serde_json::Value {
@@ -158,6 +156,26 @@ impl Drop for Emulator {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
+}
+
+fn spawn_emulator(address: &str, args: &[String]) -> (Child, String) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_lookoutvision-emulator"))
+        .args(["--listen", address])
+        .args(args)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .expect("the emulator binary starts");
+    let mut first_line = String::new();
+    BufReader::new(child.stdout.take().expect("stdout is piped"))
+        .read_line(&mut first_line)
+        .expect("the emulator prints its address");
+    let url = first_line
+        .trim()
+        .strip_prefix("listening on ")
+        .unwrap_or_else(|| panic!("unexpected first emulator line {first_line:?}"))
+        .to_owned();
+    (child, url)
 }
 
 /// A minimal HTTP/1.1 exchange, enough for the emulator's admin API.
