@@ -9,7 +9,7 @@ use support::Workspace;
 /// One case: where the bad value goes, the attribute path Terraform reports, and a fragment
 /// of the rule the message must state.
 struct Case {
-    provider_extra: &'static str,
+    provider_extra: String,
     /// A replacement inside the provider block, for arguments it already sets.
     provider_replace: Option<(&'static str, &'static str)>,
     resources: String,
@@ -17,9 +17,9 @@ struct Case {
     rule: &'static str,
 }
 
-fn provider(extra: &'static str, path: &'static str, rule: &'static str) -> Case {
+fn provider(extra: &str, path: &'static str, rule: &'static str) -> Case {
     Case {
-        provider_extra: extra,
+        provider_extra: extra.to_owned(),
         provider_replace: None,
         resources: VALID_PROJECT.to_owned(),
         path,
@@ -83,7 +83,11 @@ fn catalogue() -> Vec<Case> {
     vec![
         // The provider block.
         provider("  skip_region_validation_is_not_an_argument = true", "skip_region_validation_is_not_an_argument", "An argument named"),
+        provider_replacing("region     = \"us-east-1\"", "region     = \"US-EAST-1\"", "region", "an AWS region name such as `us-east-1`"),
+        provider_replacing("region     = \"us-east-1\"", "region     = \"\"", "region", "an AWS region name such as `us-east-1`"),
         provider("  retry_mode = \"Standard\"", "retry_mode", "one of `standard`, `adaptive`"),
+        provider(&format!("  default_tags {{\n    tags = {}\n  }}", many_tags(201)), "default_tags.tags", "a map of at most 200 entries"),
+        provider_replacing("lookoutvision = \"http://", "lookoutvision = \"localhost:5566/http://", "endpoints.lookoutvision", "an absolute http:// or https:// URL"),
         provider("  max_retries = -1", "max_retries", "a whole number from 0 to 100"),
         provider("  max_retries = 101", "max_retries", "a whole number from 0 to 100"),
         provider("  max_retries = 1.5", "max_retries", "a whole number from 0 to 100"),
@@ -141,7 +145,7 @@ fn every_bad_argument_fails_at_plan_naming_it_without_api_calls() {
     ws.init();
     let mut failures = Vec::new();
     for case in catalogue() {
-        let mut provider = ws.provider_config_with(case.provider_extra);
+        let mut provider = ws.provider_config_with(&case.provider_extra);
         if let Some((from, to)) = case.provider_replace {
             provider = provider.replace(from, to);
         }
@@ -197,4 +201,36 @@ fn a_secret_is_never_repeated_in_a_diagnostic() {
         !plan.all_output().contains("S3cr3t"),
         "the secret leaked: {text}"
     );
+}
+
+#[test]
+fn secrets_never_reach_trace_logs_or_the_state() {
+    // The built binary, started by terraform with provider logging at TRACE: its log lines
+    // reach terraform's stderr.
+    let mut ws = Workspace::with(support::ProviderMode::Binary, support::Emulator::start());
+    let secret = "wJalrXUtnFEMI-K7MDENG-bPxRfiCYEXAMPLEKEY";
+    let token = "FwoGZXIvYXdzEXAMPLESESSIONTOKEN";
+    ws.write_raw_config(&format!(
+        "{}\n{VALID_PROJECT}\nvariable \"secret\" {{\n  type      = string\n  sensitive = true\n  default   = \"{secret}\"\n}}\n\nvariable \"token\" {{\n  type      = string\n  sensitive = true\n  default   = \"{token}\"\n}}\n",
+        ws.provider_config()
+            .replace("secret_key = \"test\"", "secret_key = var.secret\n  token      = var.token")
+    ));
+    ws.env.push(("TF_LOG_PROVIDER".into(), "trace".into()));
+    let run = ws.apply();
+    assert!(
+        run.stderr.contains("tf_rpc=ConfigureProvider"),
+        "provider logs were expected on stderr:\n{}",
+        run.stderr
+    );
+    for value in [secret, token] {
+        assert!(
+            !run.all_output().contains(value),
+            "a secret reached the output"
+        );
+    }
+    let state = std::fs::read_to_string(ws.path().join("terraform.tfstate")).expect("a state file");
+    for value in [secret, token] {
+        assert!(!state.contains(value), "a secret reached the state");
+    }
+    ws.destroy();
 }
