@@ -6,6 +6,7 @@ use std::sync::Arc;
 use async_trait::async_trait;
 
 use crate::aws::config::{ClientArguments, ClientError, DEFAULT_MAX_RETRIES};
+use crate::aws::error::error_chain;
 use crate::aws::Client;
 use crate::framework::diag::{AttributePath, Diagnostic, Diagnostics};
 use crate::framework::resource::{Provider, Resource};
@@ -19,7 +20,10 @@ use crate::resources;
 pub const SOURCE_ADDRESS: &str = "registry.terraform.io/lookoutvision/lookoutvision";
 
 /// How API requests name this provider and its version in their User-Agent.
-const USER_AGENT_APP: &str = concat!("terraform-provider-lookoutvision_", env!("CARGO_PKG_VERSION"));
+const USER_AGENT_APP: &str = concat!(
+    "terraform-provider-lookoutvision_",
+    env!("CARGO_PKG_VERSION")
+);
 
 /// The Lookout for Vision provider.
 #[derive(Debug, Default)]
@@ -196,29 +200,41 @@ impl Provider for LookoutVisionProvider {
         }
         let settings = arguments(config)
             .resolve(|name| std::env::var(name).ok())
-            .map_err(|invalid| {
-                let diag = Diagnostic::error(
+            .map_err(|invalid| match invalid.env_var {
+                // The configuration is not at fault, so the message points at no attribute.
+                Some(var) => Diagnostic::error(
+                    format!("Invalid environment variable {var}"),
+                    format!(
+                        "{} Correct or unset {var}, or set `{}` in the provider block, which \
+                         takes precedence.",
+                        invalid.message, invalid.argument
+                    ),
+                ),
+                None => Diagnostic::error(
                     format!("Invalid provider argument {}", invalid.argument),
                     invalid.message.clone(),
-                );
-                match invalid.env_var {
-                    Some(_) => diag,
-                    None => diag.at(AttributePath::root(invalid.argument)),
-                }
+                )
+                .at(AttributePath::root(invalid.argument)),
             })?;
         let api = settings.build(USER_AGENT_APP).await.map_err(|err| {
             let diag = match &err {
-                ClientError::NoRegion => {
-                    Diagnostic::error("No AWS region configured", err.to_string())
-                        .at(AttributePath::root("region"))
-                }
+                ClientError::NoRegion => Diagnostic::error(
+                    "No AWS region configured",
+                    "Set `region` in the provider block (for the emulator any region works, \
+                     such as \"us-east-1\"), or the AWS_REGION environment variable.",
+                )
+                .at(AttributePath::root("region")),
                 ClientError::NoCredentials(source) => Diagnostic::error(
                     "No valid credential sources found",
+                    // The cause comes last: the SDK lists every source it tried on indented
+                    // lines, which Terraform prints as they are.
                     format!(
-                        "The provider could not find AWS credentials ({source}). Set `access_key` \
-                         and `secret_key` (for the emulator any values work), a `profile`, or the \
+                        "The provider could not find AWS credentials. Set `access_key` and \
+                         `secret_key` (for the emulator any values work), a `profile`, or the \
                          AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY environment variables; or set \
-                         `skip_credentials_validation = true` to resolve them only when needed."
+                         `skip_credentials_validation = true` to resolve them only when needed.\n\n\
+                         The AWS SDK reported: {}",
+                        error_chain(source)
                     ),
                 ),
             };

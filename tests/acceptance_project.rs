@@ -59,7 +59,8 @@ fn import_by_name_matches_the_applied_state() {
         "not a name",
     ]);
     assert_ne!(bad.code, 0);
-    let output = bad.all_output();
+    // Terraform wraps the detail, so match on the text with wrapping undone.
+    let output = bad.text();
     assert!(
         output.contains("Invalid import ID for lookoutvision_project"),
         "{output}"
@@ -218,7 +219,7 @@ fn creating_an_existing_name_says_so_and_shows_the_import_command() {
     assert_eq!(run.code, 1);
     let output = run.all_output();
     assert!(
-        output.contains(r#"Error creating lookoutvision_project "taken""#),
+        output.contains(r#"Error: Failed to create lookoutvision_project "taken""#),
         "{output}"
     );
     assert!(output.contains("ConflictException"), "{output}");

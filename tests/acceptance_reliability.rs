@@ -320,7 +320,7 @@ fn an_exhausted_retry_budget_names_the_operation_resource_and_last_error() {
     assert_eq!(run.code, 1);
     let text = run.text();
     assert!(
-        text.contains("Error creating lookoutvision_project \"flaky\""),
+        text.contains("Error: Failed to create lookoutvision_project \"flaky\""),
         "{text}"
     );
     assert!(
@@ -391,7 +391,7 @@ fn long_runs_of_conflicts_are_outlasted_and_fail_clearly_after_the_timeout() {
         text.contains("ConflictException: Project stuck still has a model being deleted"),
         "{text}"
     );
-    assert!(text.contains("timeouts { delete = ... }"), "{text}");
+    assert!(text.contains(r#"timeouts { delete = "..." }"#), "{text}");
     assert_eq!(
         addresses(&ws),
         ["lookoutvision_project.p"],

@@ -230,6 +230,13 @@ fn destroy_outlasts_conflicts_while_the_model_trains_and_deletes() {
         "{}",
         timed_out.text()
     );
+    assert!(
+        timed_out
+            .text()
+            .contains(r#"set `timeouts { create = "..." }` in its resource block to more than 1s"#),
+        "{}",
+        timed_out.text()
+    );
 
     ws.destroy();
     assert!(
@@ -312,7 +319,8 @@ fn training_failure_taints_the_model_and_the_next_apply_replaces_it() {
     );
     let failed = ws.run(&["apply", "-auto-approve", "-no-color"]);
     assert_ne!(failed.code, 0);
-    let output = failed.all_output();
+    // Terraform wraps the detail, so match on the text with wrapping undone.
+    let output = failed.text();
     assert!(output.contains("TRAINING_FAILED"), "{output}");
     assert!(
         output.contains("Not enough anomalous images in the training dataset"),

@@ -56,17 +56,23 @@ impl ApiError {
         ServiceError: From<SdkError<E, HttpResponse>>,
     {
         let request_id = err.request_id().map(str::to_owned);
-        let (transport, transport_message) = match &err {
+        // Errors without a service answer carry their cause in the source chain: the SDK's own
+        // message ("io error", "response error") alone tells the user nothing.
+        let (transport, own_message) = match &err {
             SdkError::DispatchFailure(failure) => (
                 true,
                 Some(format!(
-                    "could not reach the endpoint ({})",
-                    failure
-                        .as_connector_error()
-                        .map_or_else(|| "dispatch failure".to_owned(), |c| c.to_string())
+                    "could not reach the endpoint: {}",
+                    failure.as_connector_error().map_or_else(
+                        || "the request could not be sent".to_owned(),
+                        |c| error_chain(c)
+                    )
                 )),
             ),
             SdkError::TimeoutError(_) => (true, Some("the request timed out".to_owned())),
+            SdkError::ResponseError(_) | SdkError::ConstructionFailure(_) => {
+                (false, Some(error_chain(&err)))
+            }
             _ => (false, None),
         };
         let status = match &err {
@@ -93,7 +99,7 @@ impl ApiError {
             operation,
             kind,
             code: service.code().map(str::to_owned),
-            message: transport_message.or_else(|| service.message().map(str::to_owned)),
+            message: own_message.or_else(|| service.message().map(str::to_owned)),
             request_id,
             status,
         }
@@ -108,6 +114,20 @@ impl ApiError {
     pub fn is_conflict(&self) -> bool {
         self.kind == ErrorKind::Conflict
     }
+}
+
+/// `err` and its sources on one line, e.g. "io error: tcp connect error: Connection refused".
+pub fn error_chain(err: &(dyn std::error::Error + 'static)) -> String {
+    let mut text = err.to_string();
+    for cause in std::iter::successors(err.source(), |e| e.source()) {
+        let cause = cause.to_string();
+        // Some errors already include their source's message; say it once.
+        if !text.ends_with(&cause) {
+            text.push_str(": ");
+            text.push_str(&cause);
+        }
+    }
+    text
 }
 
 impl fmt::Display for ApiError {
@@ -151,6 +171,23 @@ mod tests {
             "DeleteProject failed: ConflictException: busy (HTTP 409, request ID req-1)"
         );
         assert!(err.is_conflict() && !err.is_not_found());
+    }
+
+    #[test]
+    fn an_unreachable_endpoint_is_reported_with_its_cause() {
+        use aws_sdk_lookoutvision::error::ConnectorError;
+        use aws_sdk_lookoutvision::operation::describe_project::DescribeProjectError;
+
+        let refused =
+            std::io::Error::new(std::io::ErrorKind::ConnectionRefused, "Connection refused");
+        let sdk: SdkError<DescribeProjectError, HttpResponse> =
+            SdkError::dispatch_failure(ConnectorError::io(Box::new(refused)));
+        let err = ApiError::from_sdk("DescribeProject", sdk);
+        assert_eq!(err.kind, ErrorKind::Transport);
+        assert_eq!(
+            err.to_string(),
+            "DescribeProject failed: could not reach the endpoint: io error: Connection refused"
+        );
     }
 
     #[test]

@@ -137,6 +137,16 @@ pub trait Resource<C>: Send + Sync {
     }
 }
 
+/// The error for an import ID that names no `type_name`; `problem` says what is wrong with it.
+pub fn invalid_import_id(type_name: &str, problem: &str) -> Diagnostic {
+    Diagnostic::error(
+        format!("Invalid import ID for {type_name}"),
+        format!(
+            "{problem} Correct the ID in the `terraform import` command or the `import` block."
+        ),
+    )
+}
+
 /// The schema Terraform sees for `resource`: its own, plus the `timeouts` block its declared
 /// timeouts imply.
 pub fn full_schema<C>(resource: &dyn Resource<C>) -> Schema {

@@ -16,10 +16,18 @@ pub trait Validator: Send + Sync {
 }
 
 fn invalid(path: &AttributePath, rule: &str, got: &Value) -> Diagnostic {
+    // Collections are described by size: quoting a map of 201 tags would bury the rule.
     let got = match got {
         Value::String(s) => format!("{s:?}"),
         Value::Number(n) => n.to_string(),
-        other => format!("{other:?}"),
+        Value::Bool(b) => b.to_string(),
+        Value::List(items) => format!("a list of {} elements", items.len()),
+        Value::Set(items) => format!("a set of {} elements", items.len()),
+        Value::Map(entries) | Value::Object(entries) => {
+            format!("a map of {} entries", entries.len())
+        }
+        Value::Null => "null".to_owned(),
+        Value::Unknown => "a value not known until apply".to_owned(),
     };
     Diagnostic::error(
         format!("Invalid value for {path}"),
@@ -266,6 +274,9 @@ mod tests {
             diags.0[0].path.as_ref().unwrap().to_string(),
             r#"tags["b@d!"]"#
         );
-        assert_eq!(errors(&map_at_most(1), tags).len(), 1);
+        assert_eq!(
+            errors(&map_at_most(1), tags),
+            ["attr must be a map of at most 1 entries; got a map of 2 entries."]
+        );
     }
 }

@@ -29,12 +29,13 @@ pub enum HandshakeError {
     /// The magic cookie is missing or wrong: the binary was not started by Terraform or OpenTofu.
     #[error(
         "This binary is a plugin for Terraform and OpenTofu; it is not meant to be run by hand. \
-         Run `terraform` or `tofu` instead, which start their plugins automatically."
+         Run `terraform` or `tofu` instead, which start their plugins automatically. To attach \
+         a debugger, run it with --debug."
     )]
     NotLaunchedByHost,
     /// The host does not speak the protocol version this provider implements.
     #[error(
-        "the host offers plugin protocol versions [{offered}] (PLUGIN_PROTOCOL_VERSIONS), but this \
+        "Terraform offers plugin protocol versions [{offered}] (PLUGIN_PROTOCOL_VERSIONS), but this \
          provider speaks only version {PLUGIN_PROTOCOL_VERSION}; use Terraform 1.0 or newer, or OpenTofu"
     )]
     UnsupportedProtocol {

@@ -15,7 +15,9 @@ use tracing::Instrument;
 use super::convert;
 use crate::framework::diag::{AttributePath, Diagnostic, Diagnostics, PathStep};
 use crate::framework::plan::{changes_remote_object, plan_change};
-use crate::framework::resource::{full_schema, Context, Failure, Provider, Resource};
+use crate::framework::resource::{
+    full_schema, invalid_import_id, Context, Failure, Provider, Resource,
+};
 use crate::framework::schema::Schema;
 use crate::framework::timeouts::{Operation, Timeouts};
 use crate::framework::value::{Type, Value};
@@ -106,7 +108,9 @@ impl<P: Provider> ProviderService<P> {
             Diagnostic::error(
                 format!("Unknown resource type {type_name}"),
                 format!(
-                    "This provider has no resource type {type_name:?}; it offers {}.",
+                    "This provider has no resource type {type_name:?}; it offers {}. Check the \
+                     type's spelling, and that `required_providers` selects the provider version \
+                     that offers it.",
                     self.resources
                         .keys()
                         .cloned()
@@ -167,7 +171,8 @@ impl<P: Provider> ProviderService<P> {
                 "State written by a newer provider",
                 format!(
                     "The {} state has schema version {}, but this provider knows versions up to {}. \
-                     Use the provider version that wrote the state, or a newer one.",
+                     Use the provider version that wrote the state, or a newer one (`terraform \
+                     init -upgrade`).",
                     req.type_name, req.version, rt.schema.version
                 ),
             ));
@@ -378,12 +383,9 @@ impl<P: Provider> ProviderService<P> {
             .into_iter()
             .find(|d| d.severity == crate::framework::diag::Severity::Error)
         {
-            return Err(Diagnostic::error(
-                format!("Invalid import ID for {}", req.type_name),
-                format!(
-                    "The import ID {:?} does not name a valid {}: {}",
-                    req.id, req.type_name, invalid.detail
-                ),
+            return Err(invalid_import_id(
+                &req.type_name,
+                &format!("The ID {:?} is not valid: {}", req.id, invalid.detail),
             ));
         }
         Ok(pb::import_resource_state::ImportedResource {
@@ -395,15 +397,18 @@ impl<P: Provider> ProviderService<P> {
     }
 }
 
-/// The warning for a resource that a refresh found gone.
+/// The warning for a resource that a refresh found gone. It is worded for every command that
+/// refreshes (plan, apply, destroy, import) and every kind of ID: a model that comes back is a
+/// new version with a new ID, so it says "a new one", not "it".
 fn gone_warning(type_name: &str, state: &Value) -> Diagnostic {
     let id = state.get("id").as_str().unwrap_or("(unknown id)");
     Diagnostic::warning(
         format!("{type_name} {id:?} was deleted outside Terraform"),
         format!(
-            "The service no longer has {type_name} {id:?}, so Terraform removed it from the state. \
-             The next plan proposes to create it again; remove it from the configuration if it \
-             should stay deleted."
+            "The service no longer has {type_name} {id:?} (or is deleting it), so Terraform \
+             removed it from the state. While the configuration still declares it, \
+             Terraform plans to create a new one in its place; to keep it deleted, remove its \
+             resource block."
         ),
     )
 }
@@ -659,6 +664,9 @@ impl<P: Provider> ProviderRpc for ProviderService<P> {
 fn no_data_source(type_name: &str) -> Diagnostic {
     Diagnostic::error(
         format!("Unknown data source {type_name}"),
-        "This provider has no data sources.",
+        format!(
+            "This provider has no data sources. Remove the `data {type_name:?}` block; to use an \
+             existing object, import it as a resource instead."
+        ),
     )
 }

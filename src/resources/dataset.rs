@@ -8,8 +8,8 @@ use aws_sdk_lookoutvision::types::{
 };
 
 use super::{
-    api_failure, project_name_attribute, retry_failure, s3, split_id, timestamp, wait_failure,
-    Subject,
+    api_failure, import_how, project_name_attribute, retry_failure, s3, split_id, timestamp,
+    wait_failure, Action, Limit, Subject,
 };
 use crate::aws::retry::{retry_conflicts, RetryError};
 use crate::aws::waiter::{wait_until, Observation, Phase, WaitError};
@@ -17,7 +17,7 @@ use crate::aws::{client_token, ApiError, Client};
 use crate::framework::diag::{Diagnostic, Severity};
 use crate::framework::resource::{Context, Failure, Resource};
 use crate::framework::schema::{Attribute, Block, NestedBlock, Schema};
-use crate::framework::timeouts::Timeouts;
+use crate::framework::timeouts::{Operation, Timeouts};
 use crate::framework::validate;
 use crate::framework::value::{Type, Value};
 
@@ -45,7 +45,7 @@ impl<'a> Key<'a> {
     }
 
     fn subject(&self) -> Subject<'_> {
-        Subject {
+        Subject::Existing {
             type_name: TYPE_NAME,
             id: &self.id,
         }
@@ -241,13 +241,15 @@ impl Resource<Client> for Dataset {
             let err = ApiError::from_sdk("CreateDataset", err);
             let advice = err.is_conflict().then(|| {
                 format!(
-                    "Project {:?} already has a {} dataset, or one is still being deleted. To \
-                     manage an existing one with Terraform, import it: terraform import \
-                     {TYPE_NAME}.<name> {}",
-                    key.project, key.dataset_type, key.id
+                    "Project {:?} already has a {} dataset, or one is still being deleted. If \
+                     it is being deleted, apply again once it is gone. To manage the existing \
+                     one with Terraform, {}",
+                    key.project,
+                    key.dataset_type,
+                    import_how(TYPE_NAME, &key.id)
                 )
             });
-            api_failure("creating", key.subject(), &err, advice.as_deref())
+            api_failure(Action::Create, key.subject(), &err, advice.as_deref())
         })?;
 
         // The dataset exists from here on: any failure below keeps it in the state (tainted).
@@ -265,12 +267,15 @@ impl Resource<Client> for Dataset {
                     None => state(planned, &DatasetDescription::builder().build()),
                 };
                 let mut diag = wait_failure(
-                    "creating",
+                    Action::Create,
                     key.subject(),
+                    Limit::of(Operation::Create, ctx),
                     "status CREATE_COMPLETE",
                     &err,
-                    "The dataset is kept in the state as tainted, so the next apply replaces it. \
-                     Check that the manifest exists, is readable, and lists valid images.",
+                    Some(
+                        "Check that the manifest named in `source` exists, that the service may \
+                         read it and its images, and that it lists valid, labeled images.",
+                    ),
                 );
                 // Interrupted, the dataset is intact and still importing: keep it untainted.
                 if matches!(err, WaitError::Cancelled { .. }) {
@@ -297,7 +302,7 @@ impl Resource<Client> for Dataset {
         let key = Key::of(planned);
         let description = describe(ctx, &key)
             .await
-            .map_err(|err| api_failure("reading", key.subject(), &err, None))?;
+            .map_err(|err| api_failure(Action::Update, key.subject(), &err, None))?;
         Ok(state(planned, &description))
     }
 
@@ -313,7 +318,7 @@ impl Resource<Client> for Dataset {
             }
             Ok(description) => Ok(Some(state(current, &description))),
             Err(err) if err.is_not_found() => Ok(None),
-            Err(err) => Err(api_failure("reading", key.subject(), &err, None).into()),
+            Err(err) => Err(api_failure(Action::Read, key.subject(), &err, None).into()),
         }
     }
 
@@ -338,11 +343,13 @@ impl Resource<Client> for Dataset {
             Err(RetryError::Failed(err)) if err.is_not_found() => return Ok(()),
             Err(err) => {
                 return Err(retry_failure(
-                    "deleting",
+                    Action::Delete,
                     key.subject(),
+                    Limit::of(Operation::Delete, ctx),
                     &err,
-                    "The dataset is still in use. Wait for the project's models to finish \
-                     changing, or raise `timeouts { delete = ... }`.",
+                    "it has finished importing and no model of the project is training or \
+                     being deleted",
+                    None,
                 )
                 .into())
             }
@@ -367,18 +374,20 @@ impl Resource<Client> for Dataset {
         .map(|_| ())
         .map_err(|err| {
             wait_failure(
-                "deleting",
+                Action::Delete,
                 key.subject(),
+                Limit::of(Operation::Delete, ctx),
                 "the dataset to be gone",
                 &err,
-                "Run the command again to retry the deletion.",
+                Some("Run the command again to retry the deletion."),
             )
             .into()
         })
     }
 
     fn import(&self, id: &str) -> Result<Value, Diagnostic> {
-        let (project, dataset_type) = split_id(TYPE_NAME, id, "<project_name>:<train|test>")?;
+        let (project, dataset_type) =
+            split_id(TYPE_NAME, id, "<project_name>:<train|test>", "boards:train")?;
         Ok(Value::object([
             ("id", id.into()),
             ("project_name", project.into()),

@@ -12,16 +12,16 @@ use aws_sdk_lookoutvision::types::{ModelDescription, ModelStatus, OutputConfig, 
 use tokio::time::Instant;
 
 use super::{
-    api_failure, project_name_attribute, retry_failure, s3, score, split_id, timestamp,
-    wait_failure, Subject,
+    api_failure, import_how, project_name_attribute, retry_failure, s3, score, split_id, timestamp,
+    wait_failure, Action, Limit, Subject,
 };
 use crate::aws::retry::{retry_conflicts, RetryError};
 use crate::aws::waiter::{wait_until, Observation, Phase, WaitError};
 use crate::aws::{client_token, ApiError, Client};
 use crate::framework::diag::{AttributePath, Diagnostic, Diagnostics};
-use crate::framework::resource::{Context, Failure, Resource};
+use crate::framework::resource::{invalid_import_id, Context, Failure, Resource};
 use crate::framework::schema::{Attribute, Block, NestedBlock, Schema};
-use crate::framework::timeouts::Timeouts;
+use crate::framework::timeouts::{Operation, Timeouts};
 use crate::framework::validate;
 use crate::framework::value::{Type, Value};
 
@@ -55,7 +55,7 @@ impl Key {
     }
 
     fn subject(&self) -> Subject<'_> {
-        Subject {
+        Subject::Existing {
             type_name: TYPE_NAME,
             id: &self.id,
         }
@@ -293,24 +293,39 @@ impl Stalled {
     }
 }
 
-/// The steps of the model's lifecycle, all bounded by one deadline.
+/// What the model waits for when the service refuses a change with a conflict, completing "the
+/// service refuses to delete it until ...".
+const UNTIL_SETTLED: &str =
+    "it has finished its current change (training, or starting or stopping hosting)";
+
+/// The steps of the model's lifecycle, all bounded by the deadline of one Terraform operation.
 struct Lifecycle<'c, 'k> {
     ctx: &'c Context<'c, Client>,
     key: &'k Key,
+    limit: Limit,
     deadline: Instant,
 }
 
-impl Lifecycle<'_, '_> {
+impl<'c, 'k> Lifecycle<'c, 'k> {
+    fn new(ctx: &'c Context<'c, Client>, key: &'k Key, operation: Operation) -> Self {
+        Lifecycle {
+            ctx,
+            key,
+            limit: Limit::of(operation, ctx),
+            deadline: Instant::now() + ctx.timeout,
+        }
+    }
+
     fn remaining(&self) -> Duration {
         self.deadline.saturating_duration_since(Instant::now())
     }
 
-    /// Polls until `phase` says done; `target` names the goal in messages.
+    /// Polls until `phase` says done; `target` and `advice` are as for [`wait_failure`].
     async fn wait(
         &self,
-        action: &str,
+        action: Action,
         target: &str,
-        advice: &str,
+        advice: Option<&str>,
         phase: impl Fn(Option<&ModelStatus>) -> Phase,
     ) -> Result<ModelDescription, Stalled> {
         wait_until(self.remaining(), &self.ctx.cancel, || async {
@@ -325,18 +340,20 @@ impl Lifecycle<'_, '_> {
         .await
         .map(|done| done.value)
         .map_err(|err| Stalled {
-            diagnostic: wait_failure(action, self.key.subject(), target, &err, advice),
+            diagnostic: wait_failure(action, self.key.subject(), self.limit, target, &err, advice),
             last: err.last_value().cloned(),
             interrupted: matches!(err, WaitError::Cancelled { .. }),
         })
     }
 
-    async fn trained(&self, action: &str) -> Result<ModelDescription, Stalled> {
+    async fn trained(&self) -> Result<ModelDescription, Stalled> {
         self.wait(
-            action,
+            Action::Create,
             "status TRAINED",
-            "The model is kept in the state as tainted, so the next apply replaces it. Check the \
-             project's datasets: training needs enough labeled normal and anomalous images.",
+            Some(
+                "Check the project's datasets (their `image_stats`): training needs enough \
+                 labeled images, both normal and anomalous.",
+            ),
             |status| match status {
                 Some(ModelStatus::Trained) => Phase::Done,
                 Some(ModelStatus::TrainingFailed) => Phase::Failed,
@@ -347,7 +364,7 @@ impl Lifecycle<'_, '_> {
     }
 
     /// Calls a hosting operation, retrying conflicts with one client token.
-    async fn hosting_call<F, Fut>(&self, action: &str, call: F) -> Result<(), Stalled>
+    async fn hosting_call<F, Fut>(&self, action: Action, call: F) -> Result<(), Stalled>
     where
         F: Fn(String) -> Fut,
         Fut: std::future::Future<Output = Result<(), ApiError>>,
@@ -359,8 +376,10 @@ impl Lifecycle<'_, '_> {
                 diagnostic: retry_failure(
                     action,
                     self.key.subject(),
+                    self.limit,
                     &err,
-                    "The model is still changing; apply again once it has settled.",
+                    UNTIL_SETTLED,
+                    None,
                 ),
                 last: None,
                 interrupted: matches!(err, RetryError::Cancelled { .. }),
@@ -369,7 +388,7 @@ impl Lifecycle<'_, '_> {
 
     async fn start(&self, hosting: Hosting) -> Result<ModelDescription, Stalled> {
         let api = &self.ctx.client.api;
-        self.hosting_call("starting", |token| async move {
+        self.hosting_call(Action::Start, |token| async move {
             api.start_model()
                 .project_name(&self.key.project)
                 .model_version(&self.key.version)
@@ -382,11 +401,20 @@ impl Lifecycle<'_, '_> {
                 .map_err(|err| ApiError::from_sdk("StartModel", err))
         })
         .await?;
+        let check = "Check `min_inference_units`, `max_inference_units` and the account's quota \
+                     of inference units, then apply again.";
+        // A failed create taints the model, so the next apply would train it again.
+        let advice = match self.limit.operation {
+            Operation::Create => format!(
+                "The model itself trained: to keep it rather than train a new one, run \
+                 `terraform untaint` with its address (shown above). {check}"
+            ),
+            Operation::Update | Operation::Delete => check.to_owned(),
+        };
         self.wait(
-            "starting",
+            Action::Start,
             "status HOSTED",
-            "The model itself is trained and kept. Check the inference units and the account's \
-             quota, then apply again.",
+            Some(&advice),
             |status| match status {
                 Some(ModelStatus::Hosted) => Phase::Done,
                 Some(ModelStatus::HostingFailed) => Phase::Failed,
@@ -398,7 +426,7 @@ impl Lifecycle<'_, '_> {
 
     async fn stop(&self) -> Result<ModelDescription, Stalled> {
         let api = &self.ctx.client.api;
-        self.hosting_call("stopping", |token| async move {
+        self.hosting_call(Action::Stop, |token| async move {
             api.stop_model()
                 .project_name(&self.key.project)
                 .model_version(&self.key.version)
@@ -414,9 +442,9 @@ impl Lifecycle<'_, '_> {
 
     async fn stopped(&self) -> Result<ModelDescription, Stalled> {
         self.wait(
-            "stopping",
-            "status TRAINED",
-            "Apply again to retry stopping the model.",
+            Action::Stop,
+            "status TRAINED (hosting stopped)",
+            None,
             |status| match status {
                 Some(ModelStatus::Trained) => Phase::Done,
                 _ => Phase::Pending,
@@ -428,9 +456,9 @@ impl Lifecycle<'_, '_> {
     /// Waits out training and hosting transitions, returning the settled model.
     async fn settled(&self) -> Result<ModelDescription, Stalled> {
         self.wait(
-            "deleting",
-            "the model to finish its current change",
-            "Raise `timeouts { delete = ... }` if training takes longer, then destroy again.",
+            Action::Delete,
+            "the model to finish its current change (training, or starting or stopping hosting)",
+            None,
             |status| match status {
                 Some(
                     ModelStatus::Training
@@ -466,11 +494,12 @@ impl Lifecycle<'_, '_> {
         .map(|_| ())
         .map_err(|err: WaitError<()>| {
             Stalled::failed(wait_failure(
-                "deleting",
+                Action::Delete,
                 self.key.subject(),
+                self.limit,
                 "the model to be gone",
                 &err,
-                "Run destroy again to finish.",
+                None,
             ))
         })
     }
@@ -494,10 +523,12 @@ impl Lifecycle<'_, '_> {
             Ok(_) => self.gone().await,
             Err(RetryError::Failed(err)) if err.is_not_found() => Ok(()),
             Err(err) => Err(Stalled::failed(retry_failure(
-                "deleting",
+                Action::Delete,
                 self.key.subject(),
+                self.limit,
                 &err,
-                "The model is still training or hosted. Raise `timeouts { delete = ... }`.",
+                UNTIL_SETTLED,
+                None,
             ))),
         }
     }
@@ -531,7 +562,7 @@ async fn update_tags(
             .await
             .map_err(|err| {
                 api_failure(
-                    "untagging",
+                    Action::Update,
                     key.subject(),
                     &ApiError::from_sdk("UntagResource", err),
                     None,
@@ -548,7 +579,7 @@ async fn update_tags(
             .await
             .map_err(|err| {
                 api_failure(
-                    "tagging",
+                    Action::Update,
                     key.subject(),
                     &ApiError::from_sdk("TagResource", err),
                     None,
@@ -728,10 +759,13 @@ impl Resource<Client> for Model {
             location = location.prefix(prefix);
         }
         let tags_all = string_map(planned.get("tags_all"));
-        let pending = Key::new(project, "(new)");
+        let pending = Subject::New {
+            type_name: TYPE_NAME,
+            project,
+        };
         let already_training = training_versions(ctx, project)
             .await
-            .map_err(|err| api_failure("creating", pending.subject(), &err, None))?;
+            .map_err(|err| api_failure(Action::Create, pending, &err, None))?;
         let created = ctx
             .client
             .api
@@ -753,11 +787,13 @@ impl Resource<Client> for Model {
             .map_err(|err| {
                 let err = ApiError::from_sdk("CreateModel", err);
                 let advice = (err.kind == crate::aws::ErrorKind::Validation).then_some(
-                    "Training needs the project's train dataset in CREATE_COMPLETE. Make the model \
-                     depend on it (for example `depends_on = [lookoutvision_dataset.train]`) and \
-                     check the dataset's status.",
+                    "Training needs the project's train dataset with status CREATE_COMPLETE. If \
+                     the dataset is in this configuration, make the model depend on it, for \
+                     example with `depends_on = [lookoutvision_dataset.train]`; otherwise check \
+                     its status. If the message is about another argument, correct it and apply \
+                     again.",
                 );
-                api_failure("creating", pending.subject(), &err, advice)
+                api_failure(Action::Create, pending, &err, advice)
             })?;
         let metadata = created.model_metadata();
         let version = metadata.and_then(|m| m.model_version()).unwrap_or_default();
@@ -771,13 +807,9 @@ impl Resource<Client> for Model {
             .set_status(metadata.and_then(|m| m.status()).cloned())
             .build();
 
-        let lifecycle = Lifecycle {
-            ctx,
-            key: &key,
-            deadline: Instant::now() + ctx.timeout,
-        };
+        let lifecycle = Lifecycle::new(ctx, &key, Operation::Create);
         let keep = |stalled| Self::keep(planned, &key, stalled, &first);
-        let mut description = lifecycle.trained("creating").await.map_err(keep)?;
+        let mut description = lifecycle.trained().await.map_err(keep)?;
         if let Some(hosting) = hosting_of(planned) {
             description = lifecycle.start(hosting).await.map_err(keep)?;
         }
@@ -799,11 +831,11 @@ impl Resource<Client> for Model {
             format!(
                 "When {} was created, model version(s) {versions} of project {project:?} were \
                  still training. If one of them was started by an earlier Terraform run that \
-                 stopped before saving its state (for example because the provider crashed), \
-                 Terraform does not manage it: import it with\n  terraform import \
-                 {TYPE_NAME}.<name> {project}:<version>\nor delete it, so that it is not \
-                 trained and billed twice.",
-                key.subject()
+                 stopped before saving it (for example because the provider crashed), Terraform \
+                 does not manage it, and the same model is trained and billed twice: delete that \
+                 version, or, to manage it with Terraform, {}",
+                key.subject(),
+                import_how(TYPE_NAME, &format!("{project}:<version>"))
             ),
         );
         Err(Failure::from(warning).with_state(created))
@@ -819,12 +851,12 @@ impl Resource<Client> for Model {
             Ok(d) if d.status() == Some(&ModelStatus::Deleting) => return Ok(None),
             Ok(d) => d,
             Err(err) if err.is_not_found() => return Ok(None),
-            Err(err) => return Err(api_failure("reading", key.subject(), &err, None).into()),
+            Err(err) => return Err(api_failure(Action::Read, key.subject(), &err, None).into()),
         };
         let arn = description.model_arn().unwrap_or_default();
         let remote = remote_tags(ctx, arn)
             .await
-            .map_err(|err| api_failure("reading tags of", key.subject(), &err, None))?;
+            .map_err(|err| api_failure(Action::Read, key.subject(), &err, None))?;
         // `tags` holds what the configuration owns: everything except provider defaults that
         // the resource does not set itself.
         let configured = string_map(current.get("tags"));
@@ -856,15 +888,11 @@ impl Resource<Client> for Model {
         planned: &Value,
     ) -> Result<Value, Failure> {
         let key = Key::of(prior);
-        let lifecycle = Lifecycle {
-            ctx,
-            key: &key,
-            deadline: Instant::now() + ctx.timeout,
-        };
+        let lifecycle = Lifecycle::new(ctx, &key, Operation::Update);
         let arn = prior.get("arn").as_str().unwrap_or_default();
         let current = describe(ctx, &key)
             .await
-            .map_err(|err| api_failure("updating", key.subject(), &err, None))?;
+            .map_err(|err| api_failure(Action::Update, key.subject(), &err, None))?;
         let keep = |stalled| Self::keep(prior, &key, stalled, &current);
         update_tags(
             ctx,
@@ -888,7 +916,7 @@ impl Resource<Client> for Model {
         } else {
             description = describe(ctx, &key)
                 .await
-                .map_err(|err| api_failure("reading", key.subject(), &err, None))?;
+                .map_err(|err| api_failure(Action::Update, key.subject(), &err, None))?;
         }
         Ok(state(
             planned,
@@ -901,17 +929,13 @@ impl Resource<Client> for Model {
 
     async fn delete(&self, ctx: &Context<'_, Client>, current: &Value) -> Result<(), Failure> {
         let key = Key::of(current);
-        let lifecycle = Lifecycle {
-            ctx,
-            key: &key,
-            deadline: Instant::now() + ctx.timeout,
-        };
+        let lifecycle = Lifecycle::new(ctx, &key, Operation::Delete);
         let result = async {
             let settled = match describe(ctx, &key).await {
                 Err(err) if err.is_not_found() => return Ok(()),
                 Err(err) => {
                     return Err(Stalled::failed(api_failure(
-                        "deleting",
+                        Action::Delete,
                         key.subject(),
                         &err,
                         None,
@@ -933,15 +957,15 @@ impl Resource<Client> for Model {
     }
 
     fn import(&self, id: &str) -> Result<Value, Diagnostic> {
-        let (project, version) = split_id(
-            TYPE_NAME,
-            id,
-            "<project_name>:<model_version>, e.g. `my-project:1`",
-        )?;
+        let (project, version) =
+            split_id(TYPE_NAME, id, "<project_name>:<model_version>", "boards:1")?;
         if !version.bytes().all(|b| b.is_ascii_digit()) || version.starts_with('0') {
-            return Err(Diagnostic::error(
-                "Invalid import ID for lookoutvision_model",
-                format!("The model version in the import ID must be a number such as 1; got {version:?}."),
+            return Err(invalid_import_id(
+                TYPE_NAME,
+                &format!(
+                    "The model version after the colon must be a whole number such as 1; got \
+                     {version:?}."
+                ),
             ));
         }
         Ok(Value::object([

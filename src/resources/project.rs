@@ -4,13 +4,16 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 
-use super::{api_failure, project_name_attribute, retry_failure, timestamp, Subject};
-use crate::aws::retry::retry_conflicts;
+use super::{
+    api_failure, import_how, project_name_attribute, retry_failure, timestamp, Action, Limit,
+    Subject,
+};
+use crate::aws::retry::{retry_conflicts, RetryError};
 use crate::aws::{client_token, ApiError, Client};
 use crate::framework::diag::Diagnostic;
 use crate::framework::resource::{Context, Failure, Resource};
 use crate::framework::schema::{Attribute, Block, Schema};
-use crate::framework::timeouts::Timeouts;
+use crate::framework::timeouts::{Operation, Timeouts};
 use crate::framework::value::{Type, Value};
 
 const TYPE_NAME: &str = "lookoutvision_project";
@@ -19,10 +22,14 @@ const TYPE_NAME: &str = "lookoutvision_project";
 #[derive(Debug, Default)]
 pub struct Project;
 
+fn name(state: &Value) -> &str {
+    state.get("name").as_str().unwrap_or_default()
+}
+
 fn subject(state: &Value) -> Subject<'_> {
-    Subject {
+    Subject::Existing {
         type_name: TYPE_NAME,
-        id: state.get("name").as_str().unwrap_or_default(),
+        id: name(state),
     }
 }
 
@@ -80,12 +87,12 @@ impl Resource<Client> for Project {
     }
 
     async fn create(&self, ctx: &Context<'_, Client>, planned: &Value) -> Result<Value, Failure> {
-        let subject = subject(planned);
+        let name = name(planned);
         let output = ctx
             .client
             .api
             .create_project()
-            .project_name(subject.id)
+            .project_name(name)
             .client_token(client_token())
             .send()
             .await
@@ -93,17 +100,16 @@ impl Resource<Client> for Project {
                 let err = ApiError::from_sdk("CreateProject", err);
                 let advice = err.is_conflict().then(|| {
                     format!(
-                        "A project named {0:?} already exists. To manage it with Terraform, import it:\n  \
-                         terraform import {TYPE_NAME}.<name> {0}\nor add an import block:\n  \
-                         import {{\n    to = {TYPE_NAME}.<name>\n    id = \"{0}\"\n  }}",
-                        subject.id
+                        "A project named {name:?} already exists. Choose another name, or, to \
+                         manage the existing project with Terraform, {}",
+                        import_how(TYPE_NAME, name)
                     )
                 });
-                api_failure("creating", subject, &err, advice.as_deref())
+                api_failure(Action::Create, subject(planned), &err, advice.as_deref())
             })?;
         let metadata = output.project_metadata();
         Ok(state(
-            subject.id,
+            name,
             metadata.and_then(|m| m.project_arn()),
             timestamp(metadata.and_then(|m| m.creation_timestamp())),
             planned.get("timeouts").clone(),
@@ -115,12 +121,12 @@ impl Resource<Client> for Project {
         ctx: &Context<'_, Client>,
         current: &Value,
     ) -> Result<Option<Value>, Failure> {
-        let subject = subject(current);
+        let name = name(current);
         let output = match ctx
             .client
             .api
             .describe_project()
-            .project_name(subject.id)
+            .project_name(name)
             .send()
             .await
         {
@@ -130,14 +136,12 @@ impl Resource<Client> for Project {
                 if err.is_not_found() {
                     return Ok(None);
                 }
-                return Err(api_failure("reading", subject, &err, None).into());
+                return Err(api_failure(Action::Read, subject(current), &err, None).into());
             }
         };
         let description = output.project_description();
         Ok(Some(state(
-            description
-                .and_then(|d| d.project_name())
-                .unwrap_or(subject.id),
+            description.and_then(|d| d.project_name()).unwrap_or(name),
             description.and_then(|d| d.project_arn()),
             timestamp(description.and_then(|d| d.creation_timestamp())),
             current.get("timeouts").clone(),
@@ -145,14 +149,14 @@ impl Resource<Client> for Project {
     }
 
     async fn delete(&self, ctx: &Context<'_, Client>, current: &Value) -> Result<(), Failure> {
-        let subject = subject(current);
+        let name = name(current);
         // One token for every attempt: a retried call the service already accepted is a replay.
         let token = client_token();
         let result = retry_conflicts(ctx.timeout, &ctx.cancel, || async {
             ctx.client
                 .api
                 .delete_project()
-                .project_name(subject.id)
+                .project_name(name)
                 .client_token(&token)
                 .send()
                 .await
@@ -161,14 +165,17 @@ impl Resource<Client> for Project {
         .await;
         match result {
             Ok(_) => Ok(()),
-            Err(crate::aws::retry::RetryError::Failed(err)) if err.is_not_found() => Ok(()),
+            Err(RetryError::Failed(err)) if err.is_not_found() => Ok(()),
             Err(err) => Err(retry_failure(
-                "deleting",
-                subject,
+                Action::Delete,
+                subject(current),
+                Limit::of(Operation::Delete, ctx),
                 &err,
-                "The project still has datasets or models, or they are still being deleted. Delete \
-                 them first (or let Terraform delete them in the same run), or raise \
-                 `timeouts { delete = ... }` on the project.",
+                "its datasets and models are deleted",
+                Some(
+                    "If some of them are not managed in this configuration, delete them first \
+                     (or import them, so that Terraform deletes them with the project).",
+                ),
             )
             .into()),
         }
