@@ -2,25 +2,19 @@
 //! clean environment holding only the handshake variables) and driven over gRPC on the socket it
 //! announces.
 
+#[path = "support/automtls.rs"]
+mod automtls;
 #[path = "support/grpc.rs"]
 mod grpc;
 
 use std::os::unix::fs::PermissionsExt as _;
 use std::path::Path;
 use std::process::{ExitStatus, Stdio};
-use std::sync::Arc;
 use std::time::Duration;
 
 use base64::Engine as _;
 use hyper_util::rt::TokioIo;
-use rcgen::{
-    BasicConstraints, CertificateParams, DistinguishedName, DnType, ExtendedKeyUsagePurpose, IsCa,
-    KeyPair, KeyUsagePurpose, PKCS_ECDSA_P521_SHA512,
-};
-use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
-use rustls::crypto::WebPkiSupportedAlgorithms;
-use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer, ServerName, UnixTime};
-use rustls::{DigitallySignedStruct, SignatureScheme};
+use rustls::pki_types::ServerName;
 use tokio::io::{AsyncBufReadExt as _, AsyncReadExt as _, BufReader};
 use tokio::net::UnixStream;
 use tokio::process::{Child, ChildStdout, Command};
@@ -29,6 +23,7 @@ use tokio_rustls::TlsConnector;
 use tonic::transport::{Channel, Uri};
 use x509_parser::extensions::GeneralName;
 
+use automtls::{client_config, ClientIdentity};
 use grpc::{assert_plugin_serving, endpoint, send_shutdown, within, WAIT};
 
 const BINARY: &str = env!("CARGO_BIN_EXE_terraform-provider-lookoutvision");
@@ -197,110 +192,11 @@ async fn serve_and_shut_down(extra: &[(&str, &str)]) -> Exited {
     exited
 }
 
-/// A client certificate as go-plugin makes Terraform's: ECDSA P-521 / SHA-512, self-signed,
-/// `CA:TRUE`.
-struct ClientIdentity {
-    cert: CertificateDer<'static>,
-    key: PrivateKeyDer<'static>,
-    pem: String,
-}
-
-impl ClientIdentity {
-    fn terraform_like() -> Self {
-        let key_pair = KeyPair::generate_for(&PKCS_ECDSA_P521_SHA512).expect("a P-521 key");
-        let mut params =
-            CertificateParams::new(vec!["localhost".to_owned()]).expect("valid parameters");
-        let mut name = DistinguishedName::new();
-        name.push(DnType::CommonName, "localhost");
-        name.push(DnType::OrganizationName, "HashiCorp");
-        params.distinguished_name = name;
-        params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
-        params.key_usages = vec![
-            KeyUsagePurpose::DigitalSignature,
-            KeyUsagePurpose::KeyEncipherment,
-            KeyUsagePurpose::KeyAgreement,
-            KeyUsagePurpose::KeyCertSign,
-        ];
-        params.extended_key_usages = vec![
-            ExtendedKeyUsagePurpose::ClientAuth,
-            ExtendedKeyUsagePurpose::ServerAuth,
-        ];
-        let cert = params
-            .self_signed(&key_pair)
-            .expect("a self-signed certificate");
-        Self {
-            pem: cert.pem(),
-            cert: cert.der().clone(),
-            key: PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(key_pair.serialize_der())),
-        }
-    }
-}
-
-/// Trusts exactly the announced server certificate, as go-plugin's client does by making it its
-/// only root (rustls' WebPKI verifier would refuse a `CA:TRUE` end entity).
-#[derive(Debug)]
-struct PinnedServerCert {
-    cert: CertificateDer<'static>,
-    algorithms: WebPkiSupportedAlgorithms,
-}
-
-impl ServerCertVerifier for PinnedServerCert {
-    fn verify_server_cert(
-        &self,
-        end_entity: &CertificateDer<'_>,
-        _intermediates: &[CertificateDer<'_>],
-        server_name: &ServerName<'_>,
-        _ocsp_response: &[u8],
-        _now: UnixTime,
-    ) -> Result<ServerCertVerified, rustls::Error> {
-        if end_entity.as_ref() != self.cert.as_ref() {
-            return Err(rustls::CertificateError::UnknownIssuer.into());
-        }
-        let parsed = rustls::server::ParsedCertificate::try_from(end_entity)?;
-        rustls::client::verify_server_name(&parsed, server_name)?;
-        Ok(ServerCertVerified::assertion())
-    }
-
-    fn verify_tls12_signature(
-        &self,
-        message: &[u8],
-        cert: &CertificateDer<'_>,
-        dss: &DigitallySignedStruct,
-    ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        rustls::crypto::verify_tls12_signature(message, cert, dss, &self.algorithms)
-    }
-
-    fn verify_tls13_signature(
-        &self,
-        message: &[u8],
-        cert: &CertificateDer<'_>,
-        dss: &DigitallySignedStruct,
-    ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        rustls::crypto::verify_tls13_signature(message, cert, dss, &self.algorithms)
-    }
-
-    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
-        self.algorithms.supported_schemes()
-    }
-}
-
 /// A gRPC channel over mutual TLS to `socket`, as Terraform connects under AutoMTLS: pinning the
 /// announced server certificate, presenting `client`'s, offering ALPN `h2`.
 async fn connect_mtls(socket: &str, server_cert: &[u8], client: &ClientIdentity) -> Channel {
-    let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
-    let verifier = Arc::new(PinnedServerCert {
-        cert: CertificateDer::from(server_cert.to_vec()),
-        algorithms: provider.signature_verification_algorithms,
-    });
-    let mut config = rustls::ClientConfig::builder_with_provider(provider)
-        .with_safe_default_protocol_versions()
-        .expect("aws-lc-rs supports the default versions")
-        .dangerous()
-        .with_custom_certificate_verifier(verifier)
-        .with_client_auth_cert(vec![client.cert.clone()], client.key.clone_key())
-        .expect("the client key matches its certificate");
-    config.alpn_protocols = vec![b"h2".to_vec()];
-    let connector = TlsConnector::from(Arc::new(config));
+    let config = client_config(server_cert, Some(client), rustls::DEFAULT_VERSIONS);
+    let connector = TlsConnector::from(config);
     let target = socket.to_owned();
     // The URI only names the authority for HTTP/2; the connector decides where to connect.
     endpoint("http://localhost")

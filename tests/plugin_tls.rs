@@ -1,63 +1,23 @@
 //! AutoMTLS over real loopback sockets: the plugin's transport and TLS pieces against a client
 //! built the way Terraform builds its own (ECDSA P-521 / SHA-512, self-signed, `CA:TRUE`).
 
-use std::sync::Arc;
+#[path = "support/automtls.rs"]
+mod automtls;
+
 use std::time::Duration;
 
+use automtls::{client_config, ClientIdentity};
 use base64::Engine as _;
 use futures_util::StreamExt as _;
 use lookoutvision::plugin::handshake::handshake_line;
 use lookoutvision::plugin::tls::{server_config, ServerIdentity};
 use lookoutvision::plugin::transport::{NetworkChoice, PluginIo, PluginListener};
-use rcgen::{
-    BasicConstraints, CertificateParams, DistinguishedName, DnType, ExtendedKeyUsagePurpose, IsCa,
-    KeyPair, KeyUsagePurpose, PKCS_ECDSA_P521_SHA512,
-};
-use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
-use rustls::crypto::WebPkiSupportedAlgorithms;
-use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer, ServerName, UnixTime};
-use rustls::{DigitallySignedStruct, SignatureScheme};
+use rustls::pki_types::{CertificateDer, ServerName};
 use tokio::io::{AsyncRead, AsyncReadExt as _, AsyncWrite, AsyncWriteExt as _};
 use tokio_rustls::TlsConnector;
 
 /// Upper bound for any single client attempt, so a regression fails instead of hanging.
 const ATTEMPT_TIMEOUT: Duration = Duration::from_secs(5);
-
-/// A client certificate and key, plus the PEM Terraform would put in `PLUGIN_CLIENT_CERT`.
-struct ClientIdentity {
-    cert: CertificateDer<'static>,
-    key: PrivateKeyDer<'static>,
-    pem: String,
-}
-
-impl ClientIdentity {
-    /// What go-plugin generates for Terraform's side of AutoMTLS.
-    fn terraform_like() -> Self {
-        let key_pair = KeyPair::generate_for(&PKCS_ECDSA_P521_SHA512).unwrap();
-        let mut params = CertificateParams::new(vec!["localhost".to_owned()]).unwrap();
-        let mut name = DistinguishedName::new();
-        name.push(DnType::CommonName, "localhost");
-        name.push(DnType::OrganizationName, "HashiCorp");
-        params.distinguished_name = name;
-        params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
-        params.key_usages = vec![
-            KeyUsagePurpose::DigitalSignature,
-            KeyUsagePurpose::KeyEncipherment,
-            KeyUsagePurpose::KeyAgreement,
-            KeyUsagePurpose::KeyCertSign,
-        ];
-        params.extended_key_usages = vec![
-            ExtendedKeyUsagePurpose::ClientAuth,
-            ExtendedKeyUsagePurpose::ServerAuth,
-        ];
-        let cert = params.self_signed(&key_pair).unwrap();
-        Self {
-            pem: cert.pem(),
-            cert: cert.der().clone(),
-            key: PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(key_pair.serialize_der())),
-        }
-    }
-}
 
 /// The three handshake-line fields a client needs.
 struct Announced {
@@ -112,80 +72,6 @@ async fn serve_ping(mut io: PluginIo) {
     }
 }
 
-/// Trusts exactly the certificate from the handshake line, as go-plugin's client does by making
-/// it the only root. rustls' WebPKI verifier cannot be used for that: it rejects a `CA:TRUE`
-/// certificate as the end entity, which Go accepts when that certificate is itself a root.
-#[derive(Debug)]
-struct TrustAnnouncedCert {
-    cert: CertificateDer<'static>,
-    algorithms: WebPkiSupportedAlgorithms,
-}
-
-impl ServerCertVerifier for TrustAnnouncedCert {
-    fn verify_server_cert(
-        &self,
-        end_entity: &CertificateDer<'_>,
-        _intermediates: &[CertificateDer<'_>],
-        server_name: &ServerName<'_>,
-        _ocsp_response: &[u8],
-        _now: UnixTime,
-    ) -> Result<ServerCertVerified, rustls::Error> {
-        if end_entity.as_ref() != self.cert.as_ref() {
-            return Err(rustls::CertificateError::UnknownIssuer.into());
-        }
-        let parsed = rustls::server::ParsedCertificate::try_from(end_entity)?;
-        rustls::client::verify_server_name(&parsed, server_name)?;
-        Ok(ServerCertVerified::assertion())
-    }
-
-    fn verify_tls12_signature(
-        &self,
-        message: &[u8],
-        cert: &CertificateDer<'_>,
-        dss: &DigitallySignedStruct,
-    ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        rustls::crypto::verify_tls12_signature(message, cert, dss, &self.algorithms)
-    }
-
-    fn verify_tls13_signature(
-        &self,
-        message: &[u8],
-        cert: &CertificateDer<'_>,
-        dss: &DigitallySignedStruct,
-    ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        rustls::crypto::verify_tls13_signature(message, cert, dss, &self.algorithms)
-    }
-
-    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
-        self.algorithms.supported_schemes()
-    }
-}
-
-fn client_config(
-    announced: &Announced,
-    identity: Option<&ClientIdentity>,
-    versions: &[&'static rustls::SupportedProtocolVersion],
-) -> Arc<rustls::ClientConfig> {
-    let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
-    let verifier = Arc::new(TrustAnnouncedCert {
-        cert: announced.server_cert.clone(),
-        algorithms: provider.signature_verification_algorithms,
-    });
-    let builder = rustls::ClientConfig::builder_with_provider(provider)
-        .with_protocol_versions(versions)
-        .unwrap()
-        .dangerous()
-        .with_custom_certificate_verifier(verifier);
-    let mut config = match identity {
-        Some(identity) => builder
-            .with_client_auth_cert(vec![identity.cert.clone()], identity.key.clone_key())
-            .unwrap(),
-        None => builder.with_no_client_auth(),
-    };
-    config.alpn_protocols = vec![b"h2".to_vec()];
-    Arc::new(config)
-}
-
 /// Connects, says `ping`, and returns the negotiated ALPN protocol if the server answered
 /// `pong`; any refusal comes back as the error text the client saw.
 async fn ping(
@@ -194,7 +80,7 @@ async fn ping(
     versions: &[&'static rustls::SupportedProtocolVersion],
 ) -> Result<Option<Vec<u8>>, String> {
     let announced = parse_line(line);
-    let connector = TlsConnector::from(client_config(&announced, identity, versions));
+    let connector = TlsConnector::from(client_config(&announced.server_cert, identity, versions));
     let attempt = async {
         match announced.network.as_str() {
             "unix" => {
@@ -362,7 +248,11 @@ async fn tonic_serves_http2_over_the_tls_stream() {
     );
 
     let announced = parse_line(&line);
-    let connector = TlsConnector::from(client_config(&announced, Some(&terraform), TLS13));
+    let connector = TlsConnector::from(client_config(
+        &announced.server_cert,
+        Some(&terraform),
+        TLS13,
+    ));
     let stream = tokio::net::UnixStream::connect(&announced.address)
         .await
         .unwrap();
