@@ -19,26 +19,21 @@
 //!   ListModelPackagingJobs do not document it);
 //! - `ResourceNotFoundException` of CreateProject and ListProjects: they name no resource.
 
-use std::sync::Arc;
-use std::time::Duration;
-
-use aws_sdk_lookoutvision::config::{BehaviorVersion, Credentials, Region};
-use aws_sdk_lookoutvision::primitives::{Blob, ByteStream, DateTime};
+use aws_sdk_lookoutvision::primitives::ByteStream;
 use aws_sdk_lookoutvision::types::{
-    DatasetGroundTruthManifest, DatasetSource, DatasetStatus, GreengrassConfiguration,
-    InputS3Object, ModelHostingStatus, ModelPackagingConfiguration, ModelPackagingJobStatus,
-    ModelStatus, OutputConfig, ResourceType, S3Location, Tag, TargetDevice, TargetPlatform,
-    TargetPlatformAccelerator, TargetPlatformArch, TargetPlatformOs,
+    DatasetStatus, GreengrassConfiguration, ModelHostingStatus, ModelPackagingConfiguration,
+    ModelPackagingJobStatus, ModelStatus, OutputConfig, ResourceType, S3Location, TargetDevice,
+    TargetPlatform, TargetPlatformAccelerator, TargetPlatformArch, TargetPlatformOs,
 };
-use aws_sdk_lookoutvision::Client;
-use lookoutvision::emulator::clock::{Clock, ManualClock};
-use lookoutvision::emulator::{Config, Emulator};
 use serde_json::{json, Value};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::TcpStream;
 
-/// How long every transition takes (the default durations).
-const STEP: Duration = Duration::from_secs(1);
+#[path = "support/emulator.rs"]
+mod emulator_support;
+use emulator_support::{
+    changes, create_model, create_project, create_trainable_project, manifest, output_config,
+    raw_http, tag, Harness, STEP,
+};
+
 const ARN_PREFIX: &str = "arn:aws:lookoutvision:us-east-1:123456789012:";
 
 /// The typed service error of a call that must fail.
@@ -132,92 +127,29 @@ fn some<T>(member: &str, value: Option<T>) -> T {
     value.unwrap_or_else(|| panic!("{member} is missing"))
 }
 
-/// An emulator on a manual clock and an SDK client pointed at it.
-struct Harness {
-    emulator: Emulator,
-    clock: Arc<ManualClock>,
-    client: Client,
-}
-
+/// The conformance fixtures, on the shared harness (an emulator on a manual clock and an SDK
+/// client pointed at it).
 impl Harness {
-    async fn start() -> Self {
-        let clock = Arc::new(ManualClock::default());
-        let emulator = Emulator::start(Config {
-            clock: clock.clone(),
-            ..Config::default()
-        })
-        .await
-        .unwrap();
-        let client = Client::from_conf(
-            aws_sdk_lookoutvision::Config::builder()
-                .behavior_version(BehaviorVersion::latest())
-                .region(Region::new("us-east-1"))
-                .endpoint_url(emulator.url())
-                .credentials_provider(Credentials::new("test", "test", None, None, "test"))
-                .build(),
-        );
-        Self {
-            emulator,
-            clock,
-            client,
-        }
-    }
-
-    /// Lets one transition complete.
-    fn step(&self) {
-        self.clock.advance(STEP);
-    }
-
-    /// The emulator's clock, as the SDK decodes timestamps.
-    fn now(&self) -> DateTime {
-        DateTime::from_secs_f64(self.clock.now().epoch_seconds())
-    }
-
     /// Arms a failure through the admin API (`training`, `hosting` or `packaging`).
     async fn fail_next(&self, kind: &str) {
-        let mut stream = TcpStream::connect(self.emulator.address()).await.unwrap();
-        let request = format!(
-            "POST /_emulator/fail-next-{kind} HTTP/1.1\r\nHost: emulator\r\nConnection: close\r\nContent-Length: 0\r\n\r\n"
-        );
-        stream.write_all(request.as_bytes()).await.unwrap();
-        let mut answer = String::new();
-        stream.read_to_string(&mut answer).await.unwrap();
-        assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
-        let body = answer.split_once("\r\n\r\n").unwrap().1;
-        assert_eq!(serde_json::from_str::<Value>(body).unwrap()["kind"], kind);
+        let path = format!("/_emulator/fail-next-{kind}");
+        let answer = raw_http(self.address(), "POST", &path, &[], "").await;
+        assert!(answer.head.starts_with("HTTP/1.1 200"), "{answer:?}");
+        assert_eq!(answer.json()["kind"], kind);
     }
 
     async fn project(&self, name: &str) {
-        self.client
-            .create_project()
-            .project_name(name)
-            .send()
-            .await
-            .unwrap();
+        create_project(&self.client, name).await;
     }
 
     /// A project with a complete, empty train dataset.
     async fn trainable(&self, name: &str) {
-        self.project(name).await;
-        self.client
-            .create_dataset()
-            .project_name(name)
-            .dataset_type("train")
-            .send()
-            .await
-            .unwrap();
+        create_trainable_project(&self.client, name).await;
     }
 
     /// Starts training a model of `project`; returns its version.
     async fn model(&self, project: &str) -> String {
-        let created = self
-            .client
-            .create_model()
-            .project_name(project)
-            .output_config(output_config())
-            .send()
-            .await
-            .unwrap();
+        let created = create_model(&self.client, project).await;
         some("ModelMetadata", created.model_metadata())
             .model_version()
             .unwrap()
@@ -263,32 +195,6 @@ impl Harness {
     }
 }
 
-fn output_config() -> OutputConfig {
-    OutputConfig::builder()
-        .s3_location(
-            S3Location::builder()
-                .bucket("model-output")
-                .prefix("runs/")
-                .build(),
-        )
-        .build()
-}
-
-fn manifest(bucket: &str, key: &str) -> DatasetSource {
-    let object = InputS3Object::builder().bucket(bucket).key(key).build();
-    DatasetSource::builder()
-        .ground_truth_manifest(
-            DatasetGroundTruthManifest::builder()
-                .s3_object(object)
-                .build(),
-        )
-        .build()
-}
-
-fn tag(key: &str, value: &str) -> Tag {
-    Tag::builder().key(key).value(value).build()
-}
-
 fn model_arn(project: &str, version: &str) -> String {
     format!("{ARN_PREFIX}model/{project}/{version}")
 }
@@ -320,12 +226,6 @@ fn platform(arch: TargetPlatformArch) -> TargetPlatform {
         .os(TargetPlatformOs::Linux)
         .arch(arch)
         .build()
-}
-
-/// JSON Lines, which the SDK base64-encodes.
-fn changes(lines: &[Value]) -> Blob {
-    let text: Vec<String> = lines.iter().map(Value::to_string).collect();
-    Blob::new(text.join("\n"))
 }
 
 mod create_project {

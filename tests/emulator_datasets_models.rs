@@ -3,12 +3,9 @@
 //! asynchronous transition is stepped through without sleeping. The admin API is called
 //! over plain HTTP.
 
-use std::io::{BufRead, BufReader};
-use std::process::{Command, Stdio};
-use std::sync::Arc;
+use std::process::Stdio;
 use std::time::Duration;
 
-use aws_sdk_lookoutvision::config::{BehaviorVersion, Credentials, Region};
 use aws_sdk_lookoutvision::error::ProvideErrorMetadata;
 use aws_sdk_lookoutvision::operation::create_dataset::CreateDatasetError;
 use aws_sdk_lookoutvision::operation::delete_dataset::DeleteDatasetError;
@@ -20,18 +17,19 @@ use aws_sdk_lookoutvision::operation::stop_model::StopModelError;
 use aws_sdk_lookoutvision::operation::update_dataset_entries::UpdateDatasetEntriesError;
 use aws_sdk_lookoutvision::primitives::{Blob, ByteStream, DateTime};
 use aws_sdk_lookoutvision::types::{
-    DatasetGroundTruthManifest, DatasetSource, DatasetStatus, InputS3Object, ModelHostingStatus,
-    ModelStatus, OutputConfig, ResourceType, S3Location, Tag,
+    DatasetStatus, ModelHostingStatus, ModelStatus, OutputConfig, ResourceType, S3Location,
 };
-use aws_sdk_lookoutvision::Client;
-use lookoutvision::emulator::clock::{Clock, ManualClock};
-use lookoutvision::emulator::{Config, Durations, Emulator};
+use lookoutvision::emulator::clock::Clock;
+use lookoutvision::emulator::Config;
 use serde_json::{json, Value};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::TcpStream;
 
-/// The time every transition takes in these tests (the default durations).
-const STEP: Duration = Duration::from_secs(1);
+#[path = "support/emulator.rs"]
+mod emulator_support;
+use emulator_support::{
+    changes, create_model, create_project, create_trainable_project, emulator_command,
+    instant_durations, manifest, output_config, raw_http, tag, EmulatorProcess, Harness,
+};
+
 const MODEL_ARN_PREFIX: &str = "arn:aws:lookoutvision:us-east-1:123456789012:model/";
 
 /// The service error of a call that must fail.
@@ -57,67 +55,17 @@ macro_rules! conflict {
     }};
 }
 
-/// An emulator on a manual clock, and an SDK client pointed at it.
-struct Harness {
-    emulator: Emulator,
-    clock: Arc<ManualClock>,
-    client: Client,
-}
-
+/// These tests' fixtures, on the shared harness (an emulator on a manual clock, and an SDK
+/// client pointed at it).
 impl Harness {
-    async fn start() -> Self {
-        Self::start_with(Durations::default()).await
-    }
-
-    async fn start_with(durations: Durations) -> Self {
-        let clock = Arc::new(ManualClock::default());
-        let emulator = Emulator::start(Config {
-            clock: clock.clone(),
-            durations,
-            ..Config::default()
-        })
-        .await
-        .unwrap();
-        let client = client(&emulator.url());
-        Self {
-            emulator,
-            clock,
-            client,
-        }
-    }
-
-    /// Lets one transition complete.
-    fn step(&self) {
-        self.clock.advance(STEP);
-    }
-
     /// A project with a complete, empty train dataset, ready for training.
     async fn trainable_project(&self, name: &str) {
-        self.client
-            .create_project()
-            .project_name(name)
-            .send()
-            .await
-            .unwrap();
-        self.client
-            .create_dataset()
-            .project_name(name)
-            .dataset_type("train")
-            .send()
-            .await
-            .unwrap();
+        create_trainable_project(&self.client, name).await;
     }
 
     /// Starts training a model with the usual output location; returns its version.
     async fn create_model(&self, project: &str) -> String {
-        let created = self
-            .client
-            .create_model()
-            .project_name(project)
-            .output_config(output_config())
-            .send()
-            .await
-            .unwrap();
+        let created = create_model(&self.client, project).await;
         let metadata = created.model_metadata().unwrap();
         assert_eq!(metadata.status(), Some(&ModelStatus::Training));
         metadata.model_version().unwrap().to_owned()
@@ -159,68 +107,15 @@ impl Harness {
 
     /// One admin call over plain HTTP: the status and the JSON body (`null` when empty).
     async fn admin(&self, method: &str, path: &str, body: &str) -> (u16, Value) {
-        let mut stream = TcpStream::connect(self.emulator.address()).await.unwrap();
-        let request = format!(
-            "{method} {path} HTTP/1.1\r\nHost: emulator\r\nConnection: close\r\nContent-Length: {}\r\n\r\n{body}",
-            body.len()
-        );
-        stream.write_all(request.as_bytes()).await.unwrap();
-        let mut raw = String::new();
-        stream.read_to_string(&mut raw).await.unwrap();
-        let (head, body) = raw.split_once("\r\n\r\n").unwrap();
-        let status = head.split(' ').nth(1).unwrap().parse().unwrap();
-        (status, serde_json::from_str(body).unwrap_or(Value::Null))
+        let answer = raw_http(self.address(), method, path, &[], body).await;
+        (answer.status, answer.json_or_null())
     }
-}
-
-fn client(url: &str) -> Client {
-    let config = aws_sdk_lookoutvision::Config::builder()
-        .behavior_version(BehaviorVersion::latest())
-        .region(Region::new("us-east-1"))
-        .endpoint_url(url)
-        .credentials_provider(Credentials::new("test", "test", None, None, "test"))
-        .build();
-    Client::from_conf(config)
-}
-
-fn manifest(bucket: &str, key: &str) -> DatasetSource {
-    let object = InputS3Object::builder().bucket(bucket).key(key).build();
-    DatasetSource::builder()
-        .ground_truth_manifest(
-            DatasetGroundTruthManifest::builder()
-                .s3_object(object)
-                .build(),
-        )
-        .build()
-}
-
-fn output_config() -> OutputConfig {
-    let location = S3Location::builder()
-        .bucket("model-output")
-        .prefix("runs/")
-        .build();
-    OutputConfig::builder().s3_location(location).build()
-}
-
-fn tag(key: &str, value: &str) -> Tag {
-    Tag::builder().key(key).value(value).build()
-}
-
-/// JSON Lines, base64-encoded by the SDK.
-fn changes(lines: &[Value]) -> Blob {
-    let text: Vec<String> = lines.iter().map(Value::to_string).collect();
-    Blob::new(text.join("\n"))
 }
 
 #[tokio::test]
 async fn datasets_are_created_updated_listed_and_deleted_through_their_lifecycle() {
     let h = Harness::start().await;
-    h.client
-        .create_project()
-        .project_name("p1")
-        .send()
-        .await
-        .unwrap();
+    create_project(&h.client, "p1").await;
     let created_at = h.clock.now().epoch_seconds();
 
     // Without a source the dataset is complete at once; with a manifest it imports.
@@ -474,12 +369,7 @@ async fn datasets_are_created_updated_listed_and_deleted_through_their_lifecycle
 #[tokio::test]
 async fn models_train_host_detect_stop_and_are_deleted_without_reusing_versions() {
     let h = Harness::start().await;
-    h.client
-        .create_project()
-        .project_name("p1")
-        .send()
-        .await
-        .unwrap();
+    create_project(&h.client, "p1").await;
     let err = service_error!(h
         .client
         .create_model()
@@ -1158,20 +1048,12 @@ async fn the_state_dump_advances_lazily_and_the_request_log_covers_every_operati
 
 #[tokio::test]
 async fn zero_durations_mean_the_next_request_sees_the_final_state() {
-    let h = Harness::start_with(Durations {
-        dataset: Duration::ZERO,
-        training: Duration::ZERO,
-        hosting: Duration::ZERO,
-        delete: Duration::ZERO,
-        packaging: Duration::ZERO,
+    let h = Harness::start_with(Config {
+        durations: instant_durations(),
+        ..Config::default()
     })
     .await;
-    h.client
-        .create_project()
-        .project_name("p1")
-        .send()
-        .await
-        .unwrap();
+    create_project(&h.client, "p1").await;
     let created = h
         .client
         .create_dataset()
@@ -1227,61 +1109,26 @@ async fn zero_durations_mean_the_next_request_sees_the_final_state() {
 
 #[tokio::test]
 async fn the_binary_takes_transition_durations_from_its_flags() {
-    let bad = Command::new(env!("CARGO_BIN_EXE_lookoutvision-emulator"))
-        .args(["--listen", "127.0.0.1:0", "--training-duration", "5x"])
+    let bad = emulator_command(&["--training-duration", "5x"])
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .status()
         .unwrap();
     assert!(!bad.success());
 
-    let mut child = Command::new(env!("CARGO_BIN_EXE_lookoutvision-emulator"))
-        .args([
-            "--listen",
-            "127.0.0.1:0",
-            "--dataset-duration",
-            "0s",
-            "--training-duration",
-            "0s",
-            "--hosting-duration",
-            "2m",
-            "--delete-duration",
-            "500ms",
-        ])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut first_line = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut first_line)
-        .unwrap();
-    let url = first_line
-        .trim()
-        .strip_prefix("listening on ")
-        .unwrap()
-        .to_owned();
-    let client = client(&url);
-    client
-        .create_project()
-        .project_name("p1")
-        .send()
-        .await
-        .unwrap();
-    client
-        .create_dataset()
-        .project_name("p1")
-        .dataset_type("train")
-        .send()
-        .await
-        .unwrap();
-    client
-        .create_model()
-        .project_name("p1")
-        .output_config(output_config())
-        .send()
-        .await
-        .unwrap();
+    let emulator = EmulatorProcess::start(&[
+        "--dataset-duration",
+        "0s",
+        "--training-duration",
+        "0s",
+        "--hosting-duration",
+        "2m",
+        "--delete-duration",
+        "500ms",
+    ]);
+    let client = emulator.client();
+    create_trainable_project(&client, "p1").await;
+    create_model(&client, "p1").await;
     let described = client
         .describe_model()
         .project_name("p1")
@@ -1314,17 +1161,5 @@ async fn the_binary_takes_transition_durations_from_its_flags() {
     );
 
     // End the process this test started, by its own id.
-    let status = Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(status.success());
-    let deadline = std::time::Instant::now() + Duration::from_secs(10);
-    while child.try_wait().unwrap().is_none() {
-        assert!(
-            std::time::Instant::now() < deadline,
-            "emulator did not exit after SIGTERM"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    emulator.terminate();
 }

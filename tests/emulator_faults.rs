@@ -3,31 +3,34 @@
 //! random faults from a seed, dropped connections and added latency.
 
 use std::net::SocketAddr;
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use aws_sdk_lookoutvision::config::retry::RetryConfig;
-use aws_sdk_lookoutvision::config::{BehaviorVersion, Credentials, Region};
 use aws_sdk_lookoutvision::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_lookoutvision::operation::delete_project::DeleteProjectError;
 use aws_sdk_lookoutvision::operation::list_projects::ListProjectsError;
 use aws_sdk_lookoutvision::types::ResourceType;
 use aws_sdk_lookoutvision::Client;
-use lookoutvision::emulator::clock::ManualClock;
 use lookoutvision::emulator::{Config, Emulator, FaultRates, RandomFaults};
 use serde_json::{json, Value};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::TcpStream;
+
+#[path = "support/emulator.rs"]
+mod emulator_support;
+use emulator_support::{
+    create_project, manual_clock_emulator, raw_http, sdk_config, test_credentials, try_raw_http,
+    RawResponse,
+};
+
+/// The header of every raw request here: the API's bodies are JSON.
+const JSON: (&str, &str) = ("Content-Type", "application/json");
 
 /// An emulator on a manual clock with `faults`.
 async fn emulator(faults: RandomFaults) -> Emulator {
-    Emulator::start(Config {
-        clock: Arc::new(ManualClock::default()),
+    let config = Config {
         faults,
         ..Config::default()
-    })
-    .await
-    .unwrap()
+    };
+    manual_clock_emulator(config).await.0
 }
 
 /// Random faults from `seed` at these rates.
@@ -49,107 +52,44 @@ fn client(emulator: &Emulator, attempts: u32) -> Client {
             .with_initial_backoff(Duration::from_millis(10))
             .with_max_backoff(Duration::from_millis(50))
     };
-    let config = aws_sdk_lookoutvision::Config::builder()
-        .behavior_version(BehaviorVersion::latest())
-        .region(Region::new("us-east-1"))
-        .endpoint_url(emulator.url())
-        .credentials_provider(Credentials::new("test", "test", None, None, "test"))
+    let config = sdk_config(&emulator.url(), test_credentials())
         .retry_config(retry)
         .build();
     Client::from_conf(config)
 }
 
-/// What came back for one raw HTTP request: nothing (a dropped connection) or a response.
-#[derive(Debug, PartialEq)]
-struct Raw {
-    status: Option<u16>,
-    headers: Vec<(String, String)>,
-    body: String,
+/// One raw JSON request, written by hand, that must be answered.
+async fn raw(address: SocketAddr, method: &str, path: &str, body: &str) -> RawResponse {
+    raw_http(address, method, path, &[JSON], body).await
 }
 
-impl Raw {
-    fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|(key, _)| key.eq_ignore_ascii_case(name))
-            .map(|(_, value)| value.as_str())
-    }
+/// The status of one raw JSON request, written by hand so that a dropped connection shows
+/// as it is: `None`.
+async fn status_of(address: SocketAddr, method: &str, path: &str, body: &str) -> Option<u16> {
+    let answer = try_raw_http(address, method, path, &[JSON], body).await;
+    answer.map(|answer| answer.status)
 }
 
-/// One HTTP/1.1 exchange written by hand, so tests see a dropped connection as it is.
-async fn raw(address: SocketAddr, method: &str, path: &str, body: &str) -> Raw {
-    let mut stream = TcpStream::connect(address).await.unwrap();
-    let request = format!(
-        "{method} {path} HTTP/1.1\r\nHost: {address}\r\nConnection: close\r\n\
-         Content-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
-        body.len()
-    );
-    stream.write_all(request.as_bytes()).await.unwrap();
-    let mut answer = Vec::new();
-    // A dropped connection may end in a reset rather than a clean close.
-    let _ = stream.read_to_end(&mut answer).await;
-    let answer = String::from_utf8_lossy(&answer);
-    let Some((head, body)) = answer.split_once("\r\n\r\n") else {
-        assert!(answer.is_empty(), "partial answer: {answer:?}");
-        return Raw {
-            status: None,
-            headers: Vec::new(),
-            body: String::new(),
-        };
-    };
-    let mut lines = head.lines();
-    let status = lines
-        .next()
-        .and_then(|line| line.split(' ').nth(1)?.parse().ok());
-    let headers = lines
-        .filter_map(|line| line.split_once(':'))
-        .map(|(name, value)| (name.trim().to_owned(), value.trim().to_owned()))
-        .collect();
-    Raw {
-        status,
-        headers,
-        body: body.to_owned(),
-    }
-}
-
-/// Calls the admin API and returns its JSON answer, asserting success.
+/// Calls the admin API of `emulator`, asserting success; its JSON answer.
 async fn admin(emulator: &Emulator, method: &str, path: &str, body: Value) -> Value {
-    let body = if body.is_null() {
-        String::new()
-    } else {
-        body.to_string()
-    };
-    let answer = raw(emulator.address(), method, path, &body).await;
-    assert!(
-        answer.status.is_some_and(|status| status < 300),
-        "{method} {path}: {answer:?}"
-    );
-    serde_json::from_str(&answer.body).unwrap_or(Value::Null)
+    emulator_support::admin(emulator.address(), method, path, body).await
 }
 
 async fn arm(emulator: &Emulator, fault: Value) -> Value {
     admin(emulator, "POST", "/_emulator/faults", fault).await
 }
 
+/// The projects in the emulator's state dump.
 async fn project_names(emulator: &Emulator) -> Vec<String> {
     let state = admin(emulator, "GET", "/_emulator/state", Value::Null).await;
-    state["projects"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|project| project["name"].as_str().unwrap().to_owned())
-        .collect()
+    emulator_support::project_names(&state["projects"])
 }
 
 #[tokio::test]
 async fn the_next_three_delete_project_calls_conflict_then_the_fourth_succeeds() {
     let emulator = emulator(RandomFaults::default()).await;
     let sdk = client(&emulator, 3);
-    sdk.create_project()
-        .project_name("p1")
-        .send()
-        .await
-        .unwrap();
+    create_project(&sdk, "p1").await;
     let armed = arm(
         &emulator,
         json!({"operation": "DeleteProject", "count": 3, "error": "ConflictException",
@@ -222,7 +162,7 @@ async fn throttling_and_internal_errors_carry_retry_after_and_the_sdk_retries_th
     )
     .await;
     let answer = raw(emulator.address(), "GET", "/2020-11-20/projects", "").await;
-    assert_eq!(answer.status, Some(429));
+    assert_eq!(answer.status, 429);
     assert_eq!(answer.header("Retry-After"), Some("7"));
     assert_eq!(
         answer.header("x-amzn-ErrorType"),
@@ -250,7 +190,7 @@ async fn throttling_and_internal_errors_carry_retry_after_and_the_sdk_retries_th
     )
     .await;
     let answer = raw(emulator.address(), "GET", "/2020-11-20/projects", "").await;
-    assert_eq!(answer.status, Some(500));
+    assert_eq!(answer.status, 500);
     assert_eq!(answer.header("Retry-After"), Some("1"));
     client(&emulator, 3).list_projects().send().await.unwrap();
     let summary = admin(&emulator, "GET", "/_emulator/requests/summary", Value::Null).await;
@@ -327,8 +267,8 @@ async fn a_dropped_connection_is_a_dispatch_failure_that_sdk_retries_get_past() 
 async fn outcomes(emulator: &Emulator, n: usize) -> Vec<Option<u16>> {
     let mut outcomes = Vec::new();
     for _ in 0..n {
-        let answer = raw(emulator.address(), "GET", "/2020-11-20/projects", "").await;
-        outcomes.push(answer.status);
+        let status = status_of(emulator.address(), "GET", "/2020-11-20/projects", "").await;
+        outcomes.push(status);
     }
     outcomes
 }
@@ -362,8 +302,8 @@ async fn randomly_faulted_requests_change_no_state() {
     for i in 0..30 {
         let name = format!("p{i:02}");
         let body = json!({ "ProjectName": name }).to_string();
-        let answer = raw(emulator.address(), "POST", "/2020-11-20/projects", &body).await;
-        if answer.status == Some(200) {
+        let status = status_of(emulator.address(), "POST", "/2020-11-20/projects", &body).await;
+        if status == Some(200) {
             created.push(name);
         }
     }
@@ -421,7 +361,7 @@ async fn bad_faults_are_refused_and_delete_disarms_everything() {
         r#"{"operation": "DeleteProject", "error": "ConflictException", "status": 500}"#,
     )
     .await;
-    assert_eq!(answer.status, Some(400));
+    assert_eq!(answer.status, 400);
     let message: Value = serde_json::from_str(&answer.body).unwrap();
     assert!(
         message["message"]

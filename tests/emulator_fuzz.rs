@@ -2,10 +2,15 @@
 //! percent-escapes), headers and bodies each get a well-formed HTTP answer with a request ID,
 //! and the emulator keeps serving real API calls afterwards.
 
+use std::net::SocketAddr;
+
 use proptest::prelude::*;
-use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
 
 use lookoutvision::emulator::{Config, Emulator};
+
+#[path = "support/emulator.rs"]
+mod emulator_support;
+use emulator_support::try_raw_http;
 
 fn method() -> impl Strategy<Value = String> {
     prop_oneof![
@@ -44,36 +49,21 @@ fn body() -> impl Strategy<Value = Vec<u8>> {
     ]
 }
 
-/// Sends one raw HTTP/1.1 request and returns the response head.
+/// Sends one raw HTTP/1.1 request and returns the response head (empty when there was no
+/// answer).
 async fn exchange(
-    address: &str,
+    address: SocketAddr,
     method: &str,
     path: &str,
     content_type: &str,
     body: &[u8],
 ) -> String {
-    let mut stream = tokio::net::TcpStream::connect(address)
-        .await
-        .expect("the emulator accepts");
-    let head = format!(
-        "{method} {path} HTTP/1.1\r\nHost: {address}\r\nContent-Type: {content_type}\r\nX-Amzn-Client-Token: fuzz-1\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
-        body.len()
-    );
-    stream
-        .write_all(head.as_bytes())
-        .await
-        .expect("the head is sent");
-    stream.write_all(body).await.expect("the body is sent");
-    let mut response = Vec::new();
-    tokio::time::timeout(
-        std::time::Duration::from_secs(10),
-        stream.read_to_end(&mut response),
-    )
-    .await
-    .expect("the emulator answers within 10 s")
-    .expect("the response is read");
-    let text = String::from_utf8_lossy(&response).into_owned();
-    text.split("\r\n\r\n").next().unwrap_or_default().to_owned()
+    let headers = [
+        ("Content-Type", content_type),
+        ("X-Amzn-Client-Token", "fuzz-1"),
+    ];
+    let answer = try_raw_http(address, method, path, &headers, body).await;
+    answer.map(|answer| answer.head).unwrap_or_default()
 }
 
 proptest! {
@@ -89,9 +79,9 @@ proptest! {
         let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("a runtime");
         runtime.block_on(async {
             let emulator = Emulator::start(Config::default()).await.expect("the emulator starts");
-            let address = emulator.url().trim_start_matches("http://").to_owned();
+            let address = emulator.address();
             for (method, path, content_type, body) in &requests {
-                let head = exchange(&address, method, path, content_type, body).await;
+                let head = exchange(address, method, path, content_type, body).await;
                 let status: u16 = head
                     .split_whitespace()
                     .nth(1)
@@ -102,7 +92,7 @@ proptest! {
                     prop_assert!(head.to_ascii_lowercase().contains("x-amzn-requestid:"), "{head}");
                 }
             }
-            let head = exchange(&address, "GET", "/2020-11-20/projects", "application/json", b"").await;
+            let head = exchange(address, "GET", "/2020-11-20/projects", "application/json", b"").await;
             prop_assert!(head.starts_with("HTTP/1.1 200"), "still serving: {head}");
             Ok(())
         })?;

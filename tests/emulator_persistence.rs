@@ -3,102 +3,23 @@
 //! versions continue, client tokens still replay); a corrupt file stops it at start; and
 //! every change is on disk before it is answered.
 
-use std::io::{BufRead, BufReader, Read};
+use std::io::Read;
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
-use std::sync::Arc;
+use std::process::Stdio;
 use std::time::{Duration, Instant};
 
-use aws_sdk_lookoutvision::config::{BehaviorVersion, Credentials, Region};
 use aws_sdk_lookoutvision::operation::create_project::CreateProjectOutput;
-use aws_sdk_lookoutvision::types::{
-    DatasetGroundTruthManifest, DatasetSource, InputS3Object, ModelStatus, OutputConfig,
-    S3Location, Tag,
-};
+use aws_sdk_lookoutvision::types::ModelStatus;
 use aws_sdk_lookoutvision::Client;
-use lookoutvision::emulator::clock::ManualClock;
-use lookoutvision::emulator::{Config, Emulator, StateFile};
+use lookoutvision::emulator::{Config, StateFile};
 use serde_json::{json, Value};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::TcpStream;
 
-/// A `lookoutvision-emulator` process started by this test.
-struct Process {
-    child: Child,
-    url: String,
-}
-
-impl Process {
-    /// Starts the binary on an ephemeral port with `args`.
-    fn start(args: &[&str]) -> Self {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_lookoutvision-emulator"))
-            .args(["--listen", "127.0.0.1:0"])
-            .args(args)
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        let mut first_line = String::new();
-        BufReader::new(child.stdout.take().unwrap())
-            .read_line(&mut first_line)
-            .unwrap();
-        let url = first_line
-            .trim()
-            .strip_prefix("listening on ")
-            .unwrap_or_else(|| panic!("first line: {first_line:?}"))
-            .to_owned();
-        Self { child, url }
-    }
-
-    /// Kills the process with SIGKILL, by its own id, and reaps it.
-    fn kill(mut self) {
-        let status = Command::new("kill")
-            .args(["-KILL", &self.child.id().to_string()])
-            .status()
-            .unwrap();
-        assert!(status.success());
-        self.child.wait().unwrap();
-    }
-
-    fn client(&self) -> Client {
-        client(&self.url)
-    }
-
-    async fn admin(&self, method: &str, path: &str, body: Value) -> Value {
-        let address = self.url.strip_prefix("http://").unwrap();
-        admin(address, method, path, body).await
-    }
-}
-
-fn client(url: &str) -> Client {
-    let config = aws_sdk_lookoutvision::Config::builder()
-        .behavior_version(BehaviorVersion::latest())
-        .region(Region::new("us-east-1"))
-        .endpoint_url(url)
-        .credentials_provider(Credentials::new("test", "test", None, None, "test"))
-        .build();
-    Client::from_conf(config)
-}
-
-/// Calls the admin API over a bare HTTP/1.1 exchange; returns the JSON answer.
-async fn admin(address: &str, method: &str, path: &str, body: Value) -> Value {
-    let body = if body.is_null() {
-        String::new()
-    } else {
-        body.to_string()
-    };
-    let mut stream = TcpStream::connect(address).await.unwrap();
-    let request = format!(
-        "{method} {path} HTTP/1.1\r\nHost: {address}\r\nConnection: close\r\nContent-Length: {}\r\n\r\n{body}",
-        body.len()
-    );
-    stream.write_all(request.as_bytes()).await.unwrap();
-    let mut answer = String::new();
-    stream.read_to_string(&mut answer).await.unwrap();
-    let (head, body) = answer.split_once("\r\n\r\n").unwrap();
-    assert!(head.starts_with("HTTP/1.1 2"), "{method} {path}: {answer}");
-    serde_json::from_str(body).unwrap_or(Value::Null)
-}
+#[path = "support/emulator.rs"]
+mod emulator_support;
+use emulator_support::{
+    admin, client, create_tagged_model, emulator_command, manifest, manual_clock_emulator,
+    project_names, wait_for_exit, EmulatorProcess,
+};
 
 async fn create_project(client: &Client, name: &str, token: &str) -> CreateProjectOutput {
     client
@@ -125,18 +46,7 @@ async fn entry_count(client: &Client) -> usize {
 }
 
 async fn create_model(client: &Client) -> (String, i64) {
-    let created = client
-        .create_model()
-        .project_name("p1")
-        .output_config(
-            OutputConfig::builder()
-                .s3_location(S3Location::builder().bucket("out").build())
-                .build(),
-        )
-        .tags(Tag::builder().key("team").value("vision").build())
-        .send()
-        .await
-        .unwrap();
+    let created = create_tagged_model(client, "p1").await;
     let metadata = created.model_metadata().unwrap();
     let created_at = metadata.creation_timestamp().unwrap().to_millis().unwrap();
     (metadata.model_version().unwrap().to_owned(), created_at)
@@ -156,25 +66,13 @@ async fn a_killed_emulator_resumes_from_its_state_file() {
         "0s",
     ];
 
-    let first = Process::start(&args);
+    let first = EmulatorProcess::start(&args);
     let sdk = first.client();
     let created = create_project(&sdk, "p1", "token-p1").await;
-    let manifest = InputS3Object::builder()
-        .bucket("bucket")
-        .key("data/manifest.json")
-        .build();
     sdk.create_dataset()
         .project_name("p1")
         .dataset_type("train")
-        .dataset_source(
-            DatasetSource::builder()
-                .ground_truth_manifest(
-                    DatasetGroundTruthManifest::builder()
-                        .s3_object(manifest)
-                        .build(),
-                )
-                .build(),
-        )
+        .dataset_source(manifest("bucket", "data/manifest.json"))
         .send()
         .await
         .unwrap();
@@ -198,7 +96,7 @@ async fn a_killed_emulator_resumes_from_its_state_file() {
         .await;
     first.kill();
 
-    let second = Process::start(&args);
+    let second = EmulatorProcess::start(&args);
     let sdk = second.client();
     // The training under way when the process died finishes at its original time.
     let deadline = Instant::now() + Duration::from_secs(10);
@@ -273,21 +171,14 @@ fn a_corrupt_state_file_stops_the_emulator_naming_the_file() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("state.json");
     std::fs::write(&path, b"{\"format\": 1, \"projects\": [").unwrap();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_lookoutvision-emulator"))
-        .args(["--listen", "127.0.0.1:0", "--state-file"])
+    let mut child = emulator_command(&["--state-file"])
         .arg(&path)
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    let deadline = Instant::now() + Duration::from_secs(10);
-    let status = loop {
-        if let Some(status) = child.try_wait().unwrap() {
-            break status;
-        }
-        assert!(Instant::now() < deadline, "the emulator kept running");
-        std::thread::sleep(Duration::from_millis(20));
-    };
+    let status =
+        wait_for_exit(&mut child, Duration::from_secs(10)).expect("the emulator kept running");
     assert!(!status.success());
     let mut stdout = String::new();
     let mut stderr = String::new();
@@ -318,12 +209,7 @@ fn a_corrupt_state_file_stops_the_emulator_naming_the_file() {
 /// The project names in the state file at `path`.
 fn saved_projects(path: &Path) -> Vec<String> {
     let saved: Value = serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap();
-    saved["state"]["projects"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|project| project["name"].as_str().unwrap().to_owned())
-        .collect()
+    project_names(&saved["state"]["projects"])
 }
 
 #[tokio::test]
@@ -331,13 +217,11 @@ async fn every_change_is_saved_before_it_is_answered_and_reads_save_nothing() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("state.json");
     let start = || async {
-        Emulator::start(Config {
-            clock: Arc::new(ManualClock::default()),
+        let config = Config {
             state_file: Some(StateFile::open(&path).unwrap()),
             ..Config::default()
-        })
-        .await
-        .unwrap()
+        };
+        manual_clock_emulator(config).await.0
     };
     let emulator = start().await;
     assert!(!path.exists(), "nothing changed yet");
@@ -385,7 +269,6 @@ async fn every_change_is_saved_before_it_is_answered_and_reads_save_nothing() {
         .filter_map(|p| p.project_name().map(str::to_owned))
         .collect();
     assert_eq!(names, ["p2"]);
-    let address = emulator.address().to_string();
-    admin(&address, "POST", "/_emulator/reset", Value::Null).await;
+    admin(emulator.address(), "POST", "/_emulator/reset", Value::Null).await;
     assert!(saved_projects(&path).is_empty());
 }

@@ -2,56 +2,27 @@
 //! HTTP where the SDK cannot show the wire), against emulators started in-process on
 //! ephemeral loopback ports, plus one run of the built binary.
 
-use std::io::{BufRead, BufReader};
-use std::net::SocketAddr;
-use std::process::{Command, Stdio};
-use std::sync::Arc;
 use std::time::Duration;
 
-use aws_sdk_lookoutvision::config::{BehaviorVersion, Credentials, Region};
 use aws_sdk_lookoutvision::error::ProvideErrorMetadata;
 use aws_sdk_lookoutvision::operation::RequestId;
 use aws_sdk_lookoutvision::types::ResourceType;
-use aws_sdk_lookoutvision::Client;
-use lookoutvision::emulator::clock::{Clock, ManualClock};
-use lookoutvision::emulator::{Config, Emulator};
+use lookoutvision::emulator::clock::Clock;
 use serde_json::{json, Value};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::TcpStream;
+
+#[path = "support/emulator.rs"]
+mod emulator_support;
+use emulator_support::{
+    admin, client, create_project, raw_http, EmulatorProcess, Harness, RawResponse,
+};
 
 const ARN_PREFIX: &str = "arn:aws:lookoutvision:us-east-1:123456789012:project/";
 
-/// An emulator on a manual clock, and an SDK client pointed at it.
-struct Harness {
-    emulator: Emulator,
-    clock: Arc<ManualClock>,
-    client: Client,
-}
-
+/// These tests' calls, on the shared harness (an emulator on a manual clock, and an SDK
+/// client pointed at it).
 impl Harness {
-    async fn start() -> Self {
-        let clock = Arc::new(ManualClock::default());
-        let emulator = Emulator::start(Config {
-            clock: clock.clone(),
-            ..Config::default()
-        })
-        .await
-        .unwrap();
-        let client = client(&emulator.url());
-        Self {
-            emulator,
-            clock,
-            client,
-        }
-    }
-
     async fn create(&self, name: &str) {
-        self.client
-            .create_project()
-            .project_name(name)
-            .send()
-            .await
-            .unwrap();
+        create_project(&self.client, name).await;
     }
 
     async fn http(
@@ -61,82 +32,11 @@ impl Harness {
         headers: &[(&str, &str)],
         body: &str,
     ) -> RawResponse {
-        raw_http(self.emulator.address(), method, path, headers, body).await
+        raw_http(self.address(), method, path, headers, body).await
     }
 
     async fn admin(&self, method: &str, path: &str) -> Value {
-        let response = self.http(method, path, &[], "").await;
-        assert!(response.status < 300, "{method} {path}: {response:?}");
-        serde_json::from_str(&response.body).unwrap_or(Value::Null)
-    }
-}
-
-fn client(url: &str) -> Client {
-    let config = aws_sdk_lookoutvision::Config::builder()
-        .behavior_version(BehaviorVersion::latest())
-        .region(Region::new("us-east-1"))
-        .endpoint_url(url)
-        .credentials_provider(Credentials::new("test", "test", None, None, "test"))
-        .build();
-    Client::from_conf(config)
-}
-
-#[derive(Debug)]
-struct RawResponse {
-    status: u16,
-    headers: Vec<(String, String)>,
-    body: String,
-}
-
-impl RawResponse {
-    fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|(key, _)| key.eq_ignore_ascii_case(name))
-            .map(|(_, value)| value.as_str())
-    }
-
-    fn json(&self) -> Value {
-        serde_json::from_str(&self.body).unwrap()
-    }
-}
-
-/// One HTTP/1.1 exchange written by hand, so tests see exactly what is on the wire.
-async fn raw_http(
-    address: SocketAddr,
-    method: &str,
-    path: &str,
-    headers: &[(&str, &str)],
-    body: &str,
-) -> RawResponse {
-    let mut stream = TcpStream::connect(address).await.unwrap();
-    let mut request = format!("{method} {path} HTTP/1.1\r\nHost: {address}\r\nConnection: close\r\nContent-Length: {}\r\n", body.len());
-    for (name, value) in headers {
-        request.push_str(&format!("{name}: {value}\r\n"));
-    }
-    request.push_str("\r\n");
-    request.push_str(body);
-    stream.write_all(request.as_bytes()).await.unwrap();
-    let mut raw = String::new();
-    stream.read_to_string(&mut raw).await.unwrap();
-    let (head, body) = raw.split_once("\r\n\r\n").unwrap();
-    let mut lines = head.lines();
-    let status = lines
-        .next()
-        .unwrap()
-        .split(' ')
-        .nth(1)
-        .unwrap()
-        .parse()
-        .unwrap();
-    let headers = lines
-        .filter_map(|line| line.split_once(':'))
-        .map(|(name, value)| (name.trim().to_owned(), value.trim().to_owned()))
-        .collect();
-    RawResponse {
-        status,
-        headers,
-        body: body.to_owned(),
+        admin(self.address(), method, path, Value::Null).await
     }
 }
 
@@ -725,28 +625,9 @@ async fn concurrent_calls_never_lose_updates() {
 
 #[tokio::test]
 async fn the_binary_announces_its_port_serves_and_exits_on_sigterm() {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_lookoutvision-emulator"))
-        .args([
-            "--listen",
-            "127.0.0.1:0",
-            "--region",
-            "eu-west-1",
-            "--account-id",
-            "111122223333",
-        ])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut first_line = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut first_line)
-        .unwrap();
-    let url = first_line
-        .trim()
-        .strip_prefix("listening on ")
-        .unwrap_or_else(|| panic!("first line: {first_line:?}"))
-        .to_owned();
+    let emulator =
+        EmulatorProcess::start(&["--region", "eu-west-1", "--account-id", "111122223333"]);
+    let url = emulator.url.clone();
     let port: u16 = url.rsplit(':').next().unwrap().parse().unwrap();
     assert!(url.starts_with("http://127.0.0.1:") && port != 0, "{url}");
 
@@ -762,21 +643,6 @@ async fn the_binary_announces_its_port_serves_and_exits_on_sigterm() {
     );
 
     // End the process this test started, by its own id.
-    let status = Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(status.success());
-    let deadline = std::time::Instant::now() + Duration::from_secs(10);
-    let exit = loop {
-        if let Some(exit) = child.try_wait().unwrap() {
-            break exit;
-        }
-        assert!(
-            std::time::Instant::now() < deadline,
-            "emulator did not exit after SIGTERM"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    };
+    let exit = emulator.terminate();
     assert!(exit.success(), "{exit:?}");
 }

@@ -15,17 +15,15 @@
 //! - ListProjects and ListModels list exactly the projects and models that are not gone.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::io::{Read, Write};
-use std::net::{SocketAddr, TcpStream};
+use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use aws_sdk_lookoutvision::config::{BehaviorVersion, Credentials, Region};
 use aws_sdk_lookoutvision::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_lookoutvision::primitives::Blob;
 use aws_sdk_lookoutvision::types::{
-    DatasetGroundTruthManifest, DatasetSource, GreengrassConfiguration, InputS3Object,
-    ModelPackagingConfiguration, OutputConfig, S3Location as SdkS3Location, TargetDevice,
+    GreengrassConfiguration, ModelPackagingConfiguration, OutputConfig,
+    S3Location as SdkS3Location, TargetDevice,
 };
 use aws_sdk_lookoutvision::Client;
 use lookoutvision::emulator::clock::{Clock, ManualClock, Timestamp};
@@ -39,6 +37,10 @@ use proptest::prelude::*;
 use proptest::test_runner::{Config as ProptestConfig, TestRunner};
 use serde_json::Value;
 use tokio::runtime::Runtime;
+
+#[path = "support/emulator.rs"]
+mod emulator_support;
+use emulator_support::{client, create_trainable_project, manifest, raw_http, Harness};
 
 /// Every transition takes this long (the default durations).
 const TAKES: Duration = Duration::from_secs(1);
@@ -716,13 +718,11 @@ struct SdkApi<'r> {
 
 impl<'r> SdkApi<'r> {
     fn start(runtime: &'r Runtime) -> Self {
-        let clock = Arc::new(ManualClock::default());
-        let config = Config {
-            clock: clock.clone(),
-            ..Config::default()
-        };
-        let emulator = runtime.block_on(Emulator::start(config)).unwrap();
-        let client = client(&emulator.url());
+        let Harness {
+            emulator,
+            clock,
+            client,
+        } = runtime.block_on(Harness::start());
         Self {
             runtime,
             address: emulator.address(),
@@ -733,17 +733,10 @@ impl<'r> SdkApi<'r> {
     }
 
     /// One admin call; the JSON body of its 200 answer.
-    fn admin(&self, method: &str, path: &str) -> Value {
-        let mut stream = TcpStream::connect(self.address).unwrap();
-        write!(
-            stream,
-            "{method} {path} HTTP/1.1\r\nHost: emulator\r\nConnection: close\r\nContent-Length: 0\r\n\r\n"
-        )
-        .unwrap();
-        let mut raw = String::new();
-        stream.read_to_string(&mut raw).unwrap();
-        assert!(raw.starts_with("HTTP/1.1 200"), "{raw}");
-        serde_json::from_str(raw.split_once("\r\n\r\n").unwrap().1).unwrap()
+    async fn admin(&self, method: &str, path: &str) -> Value {
+        let answer = raw_http(self.address, method, path, &[], "").await;
+        assert!(answer.head.starts_with("HTTP/1.1 200"), "{answer:?}");
+        answer.json()
     }
 }
 
@@ -753,17 +746,6 @@ impl Drop for SdkApi<'_> {
             let _ = self.runtime.block_on(emulator.stop());
         }
     }
-}
-
-fn client(url: &str) -> Client {
-    Client::from_conf(
-        aws_sdk_lookoutvision::Config::builder()
-            .behavior_version(BehaviorVersion::latest())
-            .region(Region::new("us-east-1"))
-            .endpoint_url(url)
-            .credentials_provider(Credentials::new("test", "test", None, None, "test"))
-            .build(),
-    )
 }
 
 fn sdk_answer<T, E: ProvideErrorMetadata, R>(result: Result<T, SdkError<E, R>>) -> Answer {
@@ -785,20 +767,8 @@ impl Api for SdkApi<'_> {
                 Step::DeleteProject(p) => {
                     sdk_answer(c.delete_project().project_name(PROJECTS[*p]).send().await)
                 }
-                Step::CreateDataset(p, k, manifest) => {
-                    let source = manifest.then(|| {
-                        let object = InputS3Object::builder()
-                            .bucket("bucket")
-                            .key("train.manifest")
-                            .build();
-                        DatasetSource::builder()
-                            .ground_truth_manifest(
-                                DatasetGroundTruthManifest::builder()
-                                    .s3_object(object)
-                                    .build(),
-                            )
-                            .build()
-                    });
+                Step::CreateDataset(p, k, with_manifest) => {
+                    let source = with_manifest.then(|| manifest("bucket", "train.manifest"));
                     let call = c
                         .create_dataset()
                         .project_name(PROJECTS[*p])
@@ -895,7 +865,8 @@ impl Api for SdkApi<'_> {
                     }
                 }
                 Step::ArmFailure(kind) => {
-                    self.admin("POST", &format!("/_emulator/fail-next-{kind}"));
+                    self.admin("POST", &format!("/_emulator/fail-next-{kind}"))
+                        .await;
                     Answer::Ok
                 }
                 Step::Advance(_) => unreachable!("the clock is not an API call"),
@@ -912,7 +883,7 @@ impl Api for SdkApi<'_> {
     }
 
     fn dump(&mut self) -> Value {
-        self.admin("GET", "/_emulator/state")
+        self.runtime.block_on(self.admin("GET", "/_emulator/state"))
     }
 
     fn list_projects(&mut self) -> Vec<String> {
@@ -987,19 +958,7 @@ mod concurrency {
     async fn concurrent_create_models_get_distinct_versions_1_to_64() {
         let emulator = Emulator::start(Config::default()).await.unwrap();
         let client = client(&emulator.url());
-        client
-            .create_project()
-            .project_name("p1")
-            .send()
-            .await
-            .unwrap();
-        client
-            .create_dataset()
-            .project_name("p1")
-            .dataset_type("train")
-            .send()
-            .await
-            .unwrap();
+        create_trainable_project(&client, "p1").await;
         let tasks: Vec<_> = (0..64)
             .map(|i| {
                 let client = client.clone();

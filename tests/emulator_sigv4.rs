@@ -9,17 +9,22 @@ use std::time::Duration;
 
 use aws_sdk_lookoutvision::config::http::HttpResponse;
 use aws_sdk_lookoutvision::config::retry::RetryConfig;
-use aws_sdk_lookoutvision::config::{BehaviorVersion, Credentials as SdkCredentials, Region};
+use aws_sdk_lookoutvision::config::Credentials as SdkCredentials;
 use aws_sdk_lookoutvision::error::ProvideErrorMetadata;
 use aws_sdk_lookoutvision::error::SdkError;
-use aws_sdk_lookoutvision::primitives::{Blob, ByteStream, DateTime};
-use aws_sdk_lookoutvision::types::{OutputConfig, S3Location, Tag};
+use aws_sdk_lookoutvision::primitives::{ByteStream, DateTime};
+use aws_sdk_lookoutvision::types::Tag;
 use aws_sdk_lookoutvision::Client;
 use lookoutvision::emulator::clock::{ManualClock, Timestamp};
-use lookoutvision::emulator::{Config, Credentials, Durations, Emulator};
+use lookoutvision::emulator::{Config, Credentials, Emulator};
 use serde_json::{json, Value};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::TcpStream;
+
+#[path = "support/emulator.rs"]
+mod emulator_support;
+use emulator_support::{
+    changes, create_tagged_model, create_trainable_project, instant_durations, raw_http,
+    sdk_config, tag,
+};
 
 const ACCESS_KEY: &str = "AKIDEMULATOR";
 const SECRET_KEY: &str = "emulator/secret+key";
@@ -30,13 +35,7 @@ const SECRET_KEY: &str = "emulator/secret+key";
 async fn emulator(clock: Option<Arc<ManualClock>>) -> Emulator {
     let mut config = Config {
         credentials: Some(Credentials::new(ACCESS_KEY, SECRET_KEY)),
-        durations: Durations {
-            dataset: Duration::ZERO,
-            training: Duration::ZERO,
-            hosting: Duration::ZERO,
-            delete: Duration::ZERO,
-            packaging: Duration::ZERO,
-        },
+        durations: instant_durations(),
         ..Config::default()
     };
     if let Some(clock) = clock {
@@ -54,17 +53,8 @@ fn client(
     token: Option<&str>,
     attempts: u32,
 ) -> Client {
-    let config = aws_sdk_lookoutvision::Config::builder()
-        .behavior_version(BehaviorVersion::latest())
-        .region(Region::new("us-east-1"))
-        .endpoint_url(emulator.url())
-        .credentials_provider(SdkCredentials::new(
-            key,
-            secret,
-            token.map(str::to_owned),
-            None,
-            "test",
-        ))
+    let credentials = SdkCredentials::new(key, secret, token.map(str::to_owned), None, "test");
+    let config = sdk_config(&emulator.url(), credentials)
         .retry_config(
             RetryConfig::standard()
                 .with_max_attempts(attempts)
@@ -96,29 +86,9 @@ async fn raw(
     path: &str,
     headers: &[(&str, &str)],
 ) -> (u16, Option<String>, Value) {
-    let mut stream = TcpStream::connect(address).await.unwrap();
-    let mut request = format!(
-        "{method} {path} HTTP/1.1\r\nHost: {address}\r\nConnection: close\r\nContent-Length: 0\r\n"
-    );
-    for (name, value) in headers {
-        request.push_str(&format!("{name}: {value}\r\n"));
-    }
-    request.push_str("\r\n");
-    stream.write_all(request.as_bytes()).await.unwrap();
-    let mut answer = String::new();
-    stream.read_to_string(&mut answer).await.unwrap();
-    let (head, body) = answer.split_once("\r\n\r\n").unwrap();
-    let status = head.split(' ').nth(1).unwrap().parse().unwrap();
-    let error_type = head
-        .lines()
-        .filter_map(|line| line.split_once(':'))
-        .find(|(name, _)| name.eq_ignore_ascii_case("x-amzn-errortype"))
-        .map(|(_, value)| value.trim().to_owned());
-    (
-        status,
-        error_type,
-        serde_json::from_str(body).unwrap_or(Value::Null),
-    )
+    let answer = raw_http(address, method, path, headers, "").await;
+    let error_type = answer.header("x-amzn-ErrorType").map(str::to_owned);
+    (answer.status, error_type, answer.json_or_null())
 }
 
 async fn request_log(emulator: &Emulator) -> Value {
@@ -131,29 +101,14 @@ async fn request_log(emulator: &Emulator) -> Value {
 async fn the_sdk_signer_is_accepted_across_operations_paths_queries_and_bodies() {
     let emulator = emulator(None).await;
     let sdk = signed(&emulator);
-    sdk.create_project()
-        .project_name("p1")
-        .send()
-        .await
-        .unwrap();
-    sdk.create_dataset()
-        .project_name("p1")
-        .dataset_type("train")
-        .send()
-        .await
-        .unwrap();
-    let changes = [
-        json!({"source-ref": "s3://bucket/a b/1.jpg", "anomaly-label": 0}),
-        json!({"source-ref": "s3://bucket/a b/2.jpg", "anomaly-label": 1}),
-    ]
-    .iter()
-    .map(Value::to_string)
-    .collect::<Vec<_>>()
-    .join("\n");
+    create_trainable_project(&sdk, "p1").await;
     sdk.update_dataset_entries()
         .project_name("p1")
         .dataset_type("train")
-        .changes(Blob::new(changes))
+        .changes(changes(&[
+            json!({"source-ref": "s3://bucket/a b/1.jpg", "anomaly-label": 0}),
+            json!({"source-ref": "s3://bucket/a b/2.jpg", "anomaly-label": 1}),
+        ]))
         .send()
         .await
         .unwrap();
@@ -171,18 +126,7 @@ async fn the_sdk_signer_is_accepted_across_operations_paths_queries_and_bodies()
         .unwrap();
     assert_eq!(entries.dataset_entries().len(), 2);
 
-    let created = sdk
-        .create_model()
-        .project_name("p1")
-        .output_config(
-            OutputConfig::builder()
-                .s3_location(S3Location::builder().bucket("out").build())
-                .build(),
-        )
-        .tags(Tag::builder().key("team").value("vision").build())
-        .send()
-        .await
-        .unwrap();
+    let created = create_tagged_model(&sdk, "p1").await;
     let arn = created
         .model_metadata()
         .and_then(|m| m.model_arn())
@@ -194,7 +138,7 @@ async fn the_sdk_signer_is_accepted_across_operations_paths_queries_and_bodies()
     for (key, value) in [("a", "1"), ("b c", "2"), ("d", "3")] {
         sdk.tag_resource()
             .resource_arn(&arn)
-            .tags(Tag::builder().key(key).value(value).build())
+            .tags(tag(key, value))
             .send()
             .await
             .unwrap();

@@ -136,22 +136,34 @@ mod tests {
     use crate::emulator::clock::{Clock, ManualClock};
     use serde_json::json;
 
+    /// The input of the call the tests remember: CreateProject of p1.
+    fn p1() -> Value {
+        json!({"ProjectName": "p1"})
+    }
+
+    /// Remembers `reply` as the answer to CreateProject [`p1`] with token `t1`, made now.
+    fn record<R: Clone>(cache: &mut IdempotencyCache<R>, clock: &ManualClock, reply: R) {
+        cache.record(Operation::CreateProject, "t1", p1(), reply, clock.now());
+    }
+
+    /// A cache that has remembered [`record`]'s call with `reply`, and the clock it runs on.
+    fn recorded<R: Clone>(reply: R) -> (ManualClock, IdempotencyCache<R>) {
+        let clock = ManualClock::default();
+        let mut cache = IdempotencyCache::default();
+        record(&mut cache, &clock, reply);
+        (clock, cache)
+    }
+
     #[test]
     fn same_token_same_input_replays_until_the_token_expires() {
         let clock = ManualClock::default();
         let mut cache = IdempotencyCache::default();
-        let input = json!({"ProjectName": "p1"});
+        let input = p1();
         assert_eq!(
             cache.lookup(Operation::CreateProject, "t1", &input, clock.now()),
             Lookup::Fresh
         );
-        cache.record(
-            Operation::CreateProject,
-            "t1",
-            input.clone(),
-            "first answer",
-            clock.now(),
-        );
+        record(&mut cache, &clock, "first answer");
 
         clock.advance(TOKEN_LIFETIME - Duration::from_millis(1));
         assert_eq!(
@@ -168,15 +180,7 @@ mod tests {
 
     #[test]
     fn same_token_different_input_is_a_mismatch() {
-        let clock = ManualClock::default();
-        let mut cache = IdempotencyCache::default();
-        cache.record(
-            Operation::CreateProject,
-            "t1",
-            json!({"ProjectName": "p1"}),
-            (),
-            clock.now(),
-        );
+        let (clock, mut cache) = recorded(());
         let other = json!({"ProjectName": "p2"});
         assert_eq!(
             cache.lookup(Operation::CreateProject, "t1", &other, clock.now()),
@@ -186,16 +190,8 @@ mod tests {
 
     #[test]
     fn the_cache_round_trips_through_json_and_still_replays() {
-        let clock = ManualClock::default();
-        let mut cache = IdempotencyCache::default();
-        let input = json!({"ProjectName": "p1"});
-        cache.record(
-            Operation::CreateProject,
-            "t1",
-            input.clone(),
-            "answer".to_owned(),
-            clock.now(),
-        );
+        let (clock, cache) = recorded("answer".to_owned());
+        let input = p1();
         let json = serde_json::to_value(&cache).unwrap();
         assert_eq!(json[0]["operation"], "CreateProject");
         let mut restored: IdempotencyCache<String> = serde_json::from_value(json).unwrap();
@@ -211,18 +207,9 @@ mod tests {
 
     #[test]
     fn tokens_are_scoped_to_their_operation() {
-        let clock = ManualClock::default();
-        let mut cache = IdempotencyCache::default();
-        let input = json!({"ProjectName": "p1"});
-        cache.record(
-            Operation::CreateProject,
-            "t1",
-            input.clone(),
-            (),
-            clock.now(),
-        );
+        let (clock, mut cache) = recorded(());
         assert_eq!(
-            cache.lookup(Operation::DeleteProject, "t1", &input, clock.now()),
+            cache.lookup(Operation::DeleteProject, "t1", &p1(), clock.now()),
             Lookup::Fresh
         );
     }

@@ -6,6 +6,7 @@ use base64::Engine as _;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
+use super::run_idempotent;
 use super::shapes::{dataset_description, dataset_metadata};
 use crate::emulator::error::{ApiError, Resource};
 use crate::emulator::pagination::{PageRequest, Scope};
@@ -96,13 +97,12 @@ pub fn create(service: &Service, request: &ApiRequest) -> Result<Reply, ApiError
                 key: key.to_owned(),
             }
         });
-    let token = request.client_token(&mut v);
-    v.finish()?;
     let takes = service.config.durations.dataset;
-    service.idempotent(
+    run_idempotent(
+        service,
+        request,
+        v,
         Operation::CreateDataset,
-        token.as_deref(),
-        request.fingerprint(),
         Resource::dataset(kind),
         |state, now| {
             let dataset = state.create_dataset(project, kind, manifest.as_ref(), now, takes)?;
@@ -130,13 +130,12 @@ pub fn describe(service: &Service, request: &ApiRequest) -> Result<Reply, ApiErr
 pub fn delete(service: &Service, request: &ApiRequest) -> Result<Reply, ApiError> {
     let mut v = Validator::new();
     let (project, kind) = dataset_labels(&mut v, request);
-    let token = request.client_token(&mut v);
-    v.finish()?;
     let takes = service.config.durations.delete;
-    service.idempotent(
+    run_idempotent(
+        service,
+        request,
+        v,
         Operation::DeleteDataset,
-        token.as_deref(),
-        request.fingerprint(),
         Resource::dataset(kind),
         |state, now| {
             state.delete_dataset(project, kind, now, takes)?;
@@ -198,13 +197,12 @@ pub fn update_entries(service: &Service, request: &ApiRequest) -> Result<Reply, 
         .not_null("changes", input.changes.as_deref())
         .map(|changes| read_changes(&mut v, changes))
         .unwrap_or_default();
-    let token = request.client_token(&mut v);
-    v.finish()?;
     let takes = service.config.durations.dataset;
-    service.idempotent(
+    run_idempotent(
+        service,
+        request,
+        v,
         Operation::UpdateDatasetEntries,
-        token.as_deref(),
-        request.fingerprint(),
         Resource::dataset(kind),
         |state, now| {
             let status = state.update_dataset_entries(project, kind, entries, now, takes)?;

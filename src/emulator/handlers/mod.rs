@@ -8,11 +8,21 @@ mod projects;
 mod shapes;
 mod tags;
 
-use super::error::ApiError;
+use std::collections::BTreeMap;
+
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+use serde_json::Value;
+
+use super::clock::Timestamp;
+use super::error::{ApiError, Resource};
+use super::pagination::{PageRequest, Scope};
 use super::request::ApiRequest;
 use super::response::Reply;
 use super::routes::Operation;
 use super::service::Service;
+use super::state::{Project, State};
+use super::validate::{Validator, PROJECT_NAME};
 
 /// Runs `operation` for `request`.
 pub fn dispatch(
@@ -44,4 +54,60 @@ pub fn dispatch(
         Operation::UntagResource => tags::untag(service, request),
         Operation::ListTagsForResource => tags::list(service, request),
     }
+}
+
+/// The end of every mutating call that takes a client token: reads the token into `v` (the
+/// last member checked), finishes validation, and runs `call` for `operation` through
+/// [`Service::idempotent`], which answers a repeat of the call from its first answer and a
+/// token reused with other input with a ConflictException about `resource`.
+fn run_idempotent(
+    service: &Service,
+    request: &ApiRequest,
+    mut v: Validator,
+    operation: Operation,
+    resource: Resource,
+    call: impl FnOnce(&mut State, Timestamp) -> Result<Reply, ApiError>,
+) -> Result<Reply, ApiError> {
+    let token = request.client_token(&mut v);
+    v.finish()?;
+    service.idempotent(
+        operation,
+        token.as_deref(),
+        request.fingerprint(),
+        resource,
+        call,
+    )
+}
+
+/// `GET /2020-11-20/projects/{projectName}/...?maxResults=&nextToken=` of a list the
+/// project holds by key (its models or its packaging jobs): the page `member` of the
+/// `children` map, each shown by `shape` (which also gets the project name). Page tokens are
+/// scoped to `operation` and the project, so one project's token does not page another's.
+fn list_in_project<K, V>(
+    service: &Service,
+    request: &ApiRequest,
+    operation: Operation,
+    member: &str,
+    children: fn(&Project) -> &BTreeMap<K, V>,
+    shape: fn(&str, &V) -> Value,
+) -> Result<Reply, ApiError>
+where
+    K: Ord + Clone + Serialize + DeserializeOwned,
+{
+    let mut v = Validator::new();
+    let project = v.string("projectName", request.label(0), &PROJECT_NAME);
+    let page_request = PageRequest::from_query(request, &mut v);
+    v.finish()?;
+    service.read(|state| {
+        let children = children(state.project(project)?);
+        let scope = Scope {
+            operation,
+            parent: project,
+        };
+        let items = children
+            .iter()
+            .map(|(key, child)| (key.clone(), shape(project, child)));
+        let page = service.paginator.page(scope, &page_request, items)?;
+        Ok(Reply::ok(page.into_output(member)))
+    })
 }

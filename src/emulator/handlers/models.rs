@@ -6,8 +6,8 @@ use serde_json::json;
 
 use super::shapes::{detect_anomaly_result, model_description, model_metadata};
 use super::tags::{read_tags, TagInput};
+use super::{list_in_project, run_idempotent};
 use crate::emulator::error::{ApiError, Resource};
-use crate::emulator::pagination::{PageRequest, Scope};
 use crate::emulator::request::ApiRequest;
 use crate::emulator::response::Reply;
 use crate::emulator::routes::Operation;
@@ -105,8 +105,6 @@ pub fn create(service: &Service, request: &ApiRequest) -> Result<Reply, ApiError
     };
     let kms_key_id = v.optional("kmsKeyId", input.kms_key_id.as_deref(), &KMS_KEY_ID);
     let tags = read_tags(&mut v, "tags", input.tags.as_deref().unwrap_or_default());
-    let token = request.client_token(&mut v);
-    v.finish()?;
     let config = &service.config;
     let new = NewModel {
         description: description.map(str::to_owned),
@@ -114,10 +112,11 @@ pub fn create(service: &Service, request: &ApiRequest) -> Result<Reply, ApiError
         kms_key_id: kms_key_id.map(str::to_owned),
         tags,
     };
-    service.idempotent(
+    run_idempotent(
+        service,
+        request,
+        v,
         Operation::CreateModel,
-        token.as_deref(),
-        request.fingerprint(),
         Resource::project(project),
         |state, now| {
             let arn = |version| config.model_arn(project, version);
@@ -144,35 +143,26 @@ pub fn describe(service: &Service, request: &ApiRequest) -> Result<Reply, ApiErr
 
 /// `GET /2020-11-20/projects/{projectName}/models?maxResults=&nextToken=`
 pub fn list(service: &Service, request: &ApiRequest) -> Result<Reply, ApiError> {
-    let mut v = Validator::new();
-    let project = v.string("projectName", request.label(0), &PROJECT_NAME);
-    let page_request = PageRequest::from_query(request, &mut v);
-    v.finish()?;
-    service.read(|state| {
-        let models = &state.project(project)?.models;
-        let scope = Scope {
-            operation: Operation::ListModels,
-            parent: project,
-        };
-        let items = models
-            .iter()
-            .map(|(version, model)| (*version, model_metadata(model)));
-        let page = service.paginator.page(scope, &page_request, items)?;
-        Ok(Reply::ok(page.into_output("Models")))
-    })
+    list_in_project(
+        service,
+        request,
+        Operation::ListModels,
+        "Models",
+        |project| &project.models,
+        |_, model| model_metadata(model),
+    )
 }
 
 /// `DELETE /2020-11-20/projects/{projectName}/models/{modelVersion}`
 pub fn delete(service: &Service, request: &ApiRequest) -> Result<Reply, ApiError> {
     let mut v = Validator::new();
     let (project, version) = model_labels(&mut v, request, &MODEL_VERSION_NO_LATEST);
-    let token = request.client_token(&mut v);
-    v.finish()?;
     let takes = service.config.durations.delete;
-    service.idempotent(
+    run_idempotent(
+        service,
+        request,
+        v,
         Operation::DeleteModel,
-        token.as_deref(),
-        request.fingerprint(),
         Resource::model(version),
         |state, now| {
             let model = state.delete_model(project, version, now, takes)?;
@@ -201,18 +191,17 @@ pub fn start(service: &Service, request: &ApiRequest) -> Result<Reply, ApiError>
             ));
         }
     }
-    let token = request.client_token(&mut v);
-    v.finish()?;
-    // Both are within 1..=i32::MAX by now.
+    // Used only once validation has passed, when both are within 1..=i32::MAX.
     let units = InferenceUnits {
         min: min.and_then(|min| u32::try_from(min).ok()).unwrap_or(1),
         max: max.and_then(|max| u32::try_from(max).ok()),
     };
     let takes = service.config.durations.hosting;
-    service.idempotent(
+    run_idempotent(
+        service,
+        request,
+        v,
         Operation::StartModel,
-        token.as_deref(),
-        request.fingerprint(),
         Resource::model(version),
         |state, now| {
             let status = state.start_model(project, version, units, now, takes)?;
@@ -225,13 +214,12 @@ pub fn start(service: &Service, request: &ApiRequest) -> Result<Reply, ApiError>
 pub fn stop(service: &Service, request: &ApiRequest) -> Result<Reply, ApiError> {
     let mut v = Validator::new();
     let (project, version) = model_labels(&mut v, request, &MODEL_VERSION);
-    let token = request.client_token(&mut v);
-    v.finish()?;
     let takes = service.config.durations.hosting;
-    service.idempotent(
+    run_idempotent(
+        service,
+        request,
+        v,
         Operation::StopModel,
-        token.as_deref(),
-        request.fingerprint(),
         Resource::model(version),
         |state, now| {
             let status = state.stop_model(project, version, now, takes)?;

@@ -6,8 +6,8 @@ use serde_json::json;
 use super::models::{read_s3_location, S3LocationInput};
 use super::shapes::{model_packaging_description, model_packaging_job_metadata};
 use super::tags::{read_tags, TagInput};
+use super::{list_in_project, run_idempotent};
 use crate::emulator::error::{ApiError, Resource};
-use crate::emulator::pagination::{PageRequest, Scope};
 use crate::emulator::request::ApiRequest;
 use crate::emulator::response::Reply;
 use crate::emulator::routes::Operation;
@@ -83,8 +83,6 @@ pub fn start(service: &Service, request: &ApiRequest) -> Result<Reply, ApiError>
         .map(|greengrass| read_greengrass(&mut v, greengrass))
         // `v` has recorded the missing member, so this placeholder is never used.
         .unwrap_or_default();
-    let token = request.client_token(&mut v);
-    v.finish()?;
     let config = &service.config;
     let new = NewPackagingJob {
         name: name.map(str::to_owned),
@@ -92,10 +90,11 @@ pub fn start(service: &Service, request: &ApiRequest) -> Result<Reply, ApiError>
         description: description.map(str::to_owned),
         configuration,
     };
-    service.idempotent(
+    run_idempotent(
+        service,
+        request,
+        v,
         Operation::StartModelPackagingJob,
-        token.as_deref(),
-        request.fingerprint(),
         Resource::project(project),
         |state, now| {
             let component_arn = |component: &str, version: &str| {
@@ -232,22 +231,14 @@ pub fn describe(service: &Service, request: &ApiRequest) -> Result<Reply, ApiErr
 
 /// `GET /2020-11-20/projects/{projectName}/modelpackagingjobs?maxResults=&nextToken=`
 pub fn list(service: &Service, request: &ApiRequest) -> Result<Reply, ApiError> {
-    let mut v = Validator::new();
-    let project = v.string("projectName", request.label(0), &PROJECT_NAME);
-    let page_request = PageRequest::from_query(request, &mut v);
-    v.finish()?;
-    service.read(|state| {
-        let jobs = &state.project(project)?.packaging_jobs;
-        let scope = Scope {
-            operation: Operation::ListModelPackagingJobs,
-            parent: project,
-        };
-        let items = jobs
-            .iter()
-            .map(|(name, job)| (name.clone(), model_packaging_job_metadata(project, job)));
-        let page = service.paginator.page(scope, &page_request, items)?;
-        Ok(Reply::ok(page.into_output("ModelPackagingJobs")))
-    })
+    list_in_project(
+        service,
+        request,
+        Operation::ListModelPackagingJobs,
+        "ModelPackagingJobs",
+        |project| &project.packaging_jobs,
+        model_packaging_job_metadata,
+    )
 }
 
 #[cfg(test)]

@@ -3,6 +3,7 @@
 use serde::Deserialize;
 use serde_json::json;
 
+use super::run_idempotent;
 use super::shapes::{project_description, project_metadata};
 use crate::emulator::error::{ApiError, Resource};
 use crate::emulator::pagination::{PageRequest, Scope};
@@ -23,13 +24,12 @@ pub fn create(service: &Service, request: &ApiRequest) -> Result<Reply, ApiError
     let input: CreateProjectInput = request.json_body()?;
     let mut v = Validator::new();
     let name = v.required("projectName", input.project_name.as_deref(), &PROJECT_NAME);
-    let token = request.client_token(&mut v);
-    v.finish()?;
     let arn = service.config.project_arn(name);
-    service.idempotent(
+    run_idempotent(
+        service,
+        request,
+        v,
         Operation::CreateProject,
-        token.as_deref(),
-        request.fingerprint(),
         Resource::project(name),
         |state, now| {
             let project = state.create_project(name, arn, now)?;
@@ -76,12 +76,11 @@ pub fn list(service: &Service, request: &ApiRequest) -> Result<Reply, ApiError> 
 pub fn delete(service: &Service, request: &ApiRequest) -> Result<Reply, ApiError> {
     let mut v = Validator::new();
     let name = v.string("projectName", request.label(0), &PROJECT_NAME);
-    let token = request.client_token(&mut v);
-    v.finish()?;
-    service.idempotent(
+    run_idempotent(
+        service,
+        request,
+        v,
         Operation::DeleteProject,
-        token.as_deref(),
-        request.fingerprint(),
         Resource::project(name),
         |state, _| {
             let project = state.delete_project(name)?;

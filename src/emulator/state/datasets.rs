@@ -393,10 +393,10 @@ fn count<K, V, S: Serializer>(map: &BTreeMap<K, V>, serializer: S) -> Result<S::
 
 #[cfg(test)]
 mod tests {
+    use super::super::models::tests::plain_model;
     use super::super::tests::state_with;
     use super::*;
     use crate::emulator::clock::{Clock, ManualClock};
-    use crate::emulator::state::{NewModel, S3Location};
 
     const TAKES: Duration = Duration::from_secs(10);
 
@@ -521,17 +521,14 @@ mod tests {
 
         clock.advance(TAKES);
         state.advance(clock.now());
-        let model = NewModel {
-            description: None,
-            output: S3Location {
-                bucket: "out".into(),
-                prefix: None,
-            },
-            kms_key_id: None,
-            tags: BTreeMap::new(),
-        };
         state
-            .create_model("p1", model, |v| format!("arn:{v}"), clock.now(), TAKES)
+            .create_model(
+                "p1",
+                plain_model(),
+                |v| format!("arn:{v}"),
+                clock.now(),
+                TAKES,
+            )
             .unwrap();
         let err = state
             .delete_dataset("p1", DatasetType::Train, clock.now(), TAKES)

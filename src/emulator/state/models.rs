@@ -473,6 +473,19 @@ pub(super) mod tests {
         (state, clock)
     }
 
+    /// The least a CreateModel asks for: an output bucket, and nothing else.
+    pub(in crate::emulator::state) fn plain_model() -> NewModel {
+        NewModel {
+            description: None,
+            output: S3Location {
+                bucket: "out".into(),
+                prefix: None,
+            },
+            kms_key_id: None,
+            tags: BTreeMap::new(),
+        }
+    }
+
     /// Starts training the next model of p1; returns its version.
     pub(in crate::emulator::state) fn train(state: &mut State, clock: &ManualClock) -> u32 {
         let new = NewModel {
@@ -516,17 +529,8 @@ pub(super) mod tests {
     #[test]
     fn training_needs_complete_datasets() {
         let (mut state, clock) = state_with("p1");
-        let new = || NewModel {
-            description: None,
-            output: S3Location {
-                bucket: "out".into(),
-                prefix: None,
-            },
-            kms_key_id: None,
-            tags: BTreeMap::new(),
-        };
         let err = state
-            .create_model("p1", new(), |v| v.to_string(), clock.now(), TAKES)
+            .create_model("p1", plain_model(), |v| v.to_string(), clock.now(), TAKES)
             .unwrap_err();
         assert!(err.message().contains("has no train dataset"), "{err:?}");
 
@@ -541,14 +545,14 @@ pub(super) mod tests {
             .create_dataset("p1", DatasetType::Test, Some(&manifest), clock.now(), TAKES)
             .unwrap();
         let err = state
-            .create_model("p1", new(), |v| v.to_string(), clock.now(), TAKES)
+            .create_model("p1", plain_model(), |v| v.to_string(), clock.now(), TAKES)
             .unwrap_err();
         assert_eq!(err.code(), "ValidationException");
         assert!(err.message().contains("CREATE_COMPLETE"), "{err:?}");
         settle(&mut state, &clock);
         assert_eq!(
             state
-                .create_model("p1", new(), |v| v.to_string(), clock.now(), TAKES)
+                .create_model("p1", plain_model(), |v| v.to_string(), clock.now(), TAKES)
                 .unwrap()
                 .version,
             1
