@@ -1163,3 +1163,81 @@ async fn the_binary_takes_transition_durations_from_its_flags() {
     // End the process this test started, by its own id.
     emulator.terminate();
 }
+
+#[tokio::test]
+async fn dataset_deletion_can_be_timed_apart_from_model_deletion() {
+    let emulator = emulator_support::EmulatorProcess::start(&[
+        "--dataset-duration",
+        "0s",
+        "--training-duration",
+        "0s",
+        "--delete-duration",
+        "30s",
+        "--dataset-delete-duration",
+        "0s",
+    ]);
+    let client = emulator.client();
+    emulator_support::create_project(&client, "timed").await;
+    client
+        .create_dataset()
+        .project_name("timed")
+        .dataset_type("train")
+        .send()
+        .await
+        .expect("an empty dataset");
+    client
+        .create_model()
+        .project_name("timed")
+        .output_config(emulator_support::output_config())
+        .send()
+        .await
+        .expect("a model");
+    client
+        .delete_model()
+        .project_name("timed")
+        .model_version("1")
+        .send()
+        .await
+        .expect("the model deletion starts");
+    let model = client
+        .describe_model()
+        .project_name("timed")
+        .model_version("1")
+        .send()
+        .await
+        .expect("the model is still there");
+    assert_eq!(
+        model
+            .model_description()
+            .and_then(|d| d.status())
+            .map(|s| s.as_str()),
+        Some("DELETING"),
+        "the model takes --delete-duration"
+    );
+    // A dataset cannot go while a model of its project is being deleted; a fresh project's
+    // dataset shows the dataset's own, separate duration.
+    emulator_support::create_project(&client, "other").await;
+    client
+        .create_dataset()
+        .project_name("other")
+        .dataset_type("train")
+        .send()
+        .await
+        .expect("an empty dataset");
+    client
+        .delete_dataset()
+        .project_name("other")
+        .dataset_type("train")
+        .send()
+        .await
+        .expect("the dataset deletion starts");
+    let gone = client
+        .describe_dataset()
+        .project_name("other")
+        .dataset_type("train")
+        .send()
+        .await
+        .expect_err("the dataset is gone at once");
+    assert!(gone.into_service_error().is_resource_not_found_exception());
+    emulator.kill();
+}

@@ -55,9 +55,13 @@ struct Cli {
     /// How long a model stays STARTING_HOSTING or STOPPING_HOSTING.
     #[arg(long, default_value = "1s", value_parser = parse_duration)]
     hosting_duration: Duration,
-    /// How long a dataset stays DELETE_IN_PROGRESS and a model DELETING before it is gone.
+    /// How long a model stays DELETING, and a dataset DELETE_IN_PROGRESS, before it is gone.
     #[arg(long, default_value = "1s", value_parser = parse_duration)]
     delete_duration: Duration,
+    /// How long a dataset stays DELETE_IN_PROGRESS, when it should differ from
+    /// --delete-duration (for example to measure a slow model deletion alone).
+    #[arg(long, value_parser = parse_duration)]
+    dataset_delete_duration: Option<Duration>,
     /// How long a model packaging job takes: CREATED for the first half, RUNNING for the
     /// second, then SUCCEEDED (or FAILED when armed).
     #[arg(long, default_value = "1s", value_parser = parse_duration)]
@@ -172,6 +176,7 @@ async fn main() -> anyhow::Result<()> {
             training: cli.training_duration,
             hosting: cli.hosting_duration,
             delete: cli.delete_duration,
+            dataset_delete: cli.dataset_delete_duration.unwrap_or(cli.delete_duration),
             packaging: cli.packaging_duration,
         },
         faults: RandomFaults {

@@ -122,8 +122,10 @@ pub struct Durations {
     pub training: Duration,
     /// Starting (StartModel) or stopping (StopModel) hosting.
     pub hosting: Duration,
-    /// Deleting a dataset or a model.
+    /// Deleting a model.
     pub delete: Duration,
+    /// Deleting a dataset.
+    pub dataset_delete: Duration,
     /// A model packaging job: `CREATED` for the first half, `RUNNING` for the second.
     pub packaging: Duration,
 }
@@ -138,6 +140,7 @@ impl Default for Durations {
             training: second,
             hosting: second,
             delete: second,
+            dataset_delete: second,
             packaging: second,
         }
     }

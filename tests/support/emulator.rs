@@ -76,6 +76,7 @@ pub fn instant_durations() -> Durations {
         training: Duration::ZERO,
         hosting: Duration::ZERO,
         delete: Duration::ZERO,
+        dataset_delete: Duration::ZERO,
         packaging: Duration::ZERO,
     }
 }

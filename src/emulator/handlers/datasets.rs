@@ -130,7 +130,7 @@ pub fn describe(service: &Service, request: &ApiRequest) -> Result<Reply, ApiErr
 pub fn delete(service: &Service, request: &ApiRequest) -> Result<Reply, ApiError> {
     let mut v = Validator::new();
     let (project, kind) = dataset_labels(&mut v, request);
-    let takes = service.config.durations.delete;
+    let takes = service.config.durations.dataset_delete;
     run_idempotent(
         service,
         request,
