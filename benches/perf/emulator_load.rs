@@ -1,0 +1,337 @@
+//! The emulator under load: requests per second for DescribeProject (a read) and CreateModel (a
+//! write that adds a model each time) from 1, 8 and 64 concurrent keep-alive clients on loopback,
+//! each level bounded by time (reads) or by a request count (writes), and the emulator's peak
+//! memory.
+//!
+//! The clients are a bare hyper HTTP/1.1 client on a single-threaded runtime, so that the load
+//! generator takes at most one of the machine's cores and as little of it as it can; the AWS SDK
+//! would spend more on signing and retries than the emulator spends answering.
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::{bail, Context as _};
+use http_body_util::{BodyExt as _, Full};
+use hyper::body::Bytes;
+use hyper::client::conn::http1::{self, SendRequest};
+use hyper::{Method, Request, StatusCode};
+use hyper_util::rt::TokioIo;
+use tokio::net::TcpStream;
+
+use crate::binaries::Binaries;
+use crate::emulator::{Durations, Emulator};
+use crate::memory;
+use crate::report::{Budget, Row, Unit};
+use crate::Plan;
+
+const PROJECT: &str = "perf-load";
+
+/// What the clients ask for.
+#[derive(Debug, Clone, Copy)]
+enum Operation {
+    DescribeProject,
+    CreateModel,
+}
+
+impl Operation {
+    fn name(self) -> &'static str {
+        match self {
+            Operation::DescribeProject => "DescribeProject",
+            Operation::CreateModel => "CreateModel",
+        }
+    }
+
+    /// Reads change nothing, so time bounds them; writes stop at a count, so that every level
+    /// ends with the same number of models.
+    fn bounds(self, plan: &Plan) -> Bounds {
+        match self {
+            Operation::DescribeProject => Bounds {
+                requests: usize::MAX,
+                time: plan.read_window,
+            },
+            Operation::CreateModel => Bounds {
+                requests: plan.write_count,
+                time: plan.write_time_cap,
+            },
+        }
+    }
+
+    fn request(self) -> Call {
+        match self {
+            Operation::DescribeProject => Call::get(format!("/2020-11-20/projects/{PROJECT}")),
+            // A fresh client token each time, as the SDK sends, so the emulator does its
+            // idempotency bookkeeping as it would for real clients.
+            Operation::CreateModel => Call::post(
+                format!("/2020-11-20/projects/{PROJECT}/models"),
+                r#"{"OutputConfig": {"S3Location": {"Bucket": "perf-output"}}}"#,
+                StatusCode::ACCEPTED,
+            )
+            .with_token(),
+        }
+    }
+}
+
+/// One request and the status that means success.
+struct Call {
+    method: Method,
+    path: String,
+    body: &'static str,
+    token: bool,
+    expect: StatusCode,
+}
+
+impl Call {
+    fn get(path: String) -> Call {
+        Call {
+            method: Method::GET,
+            path,
+            body: "",
+            token: false,
+            expect: StatusCode::OK,
+        }
+    }
+
+    fn post(path: String, body: &'static str, expect: StatusCode) -> Call {
+        Call {
+            method: Method::POST,
+            path,
+            body,
+            token: false,
+            expect,
+        }
+    }
+
+    fn with_token(self) -> Call {
+        Call {
+            token: true,
+            ..self
+        }
+    }
+
+    fn build(&self, authority: &str) -> anyhow::Result<Request<Full<Bytes>>> {
+        let mut request = Request::builder()
+            .method(self.method.clone())
+            .uri(&self.path)
+            .header(hyper::header::HOST, authority)
+            .header(hyper::header::CONTENT_TYPE, "application/json");
+        if self.token {
+            request = request.header("x-amzn-client-token", uuid::Uuid::new_v4().to_string());
+        }
+        Ok(request.body(Full::new(Bytes::from_static(self.body.as_bytes())))?)
+    }
+}
+
+pub fn measure(bins: &Binaries, plan: &Plan) -> anyhow::Result<Vec<Row>> {
+    let emulator = Emulator::start(&bins.emulator, &Durations::INSTANT)?;
+    let idle = memory::vm_hwm(emulator.pid()).context("reading the emulator's memory use")?;
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    let reads = levels(&runtime, &emulator, Operation::DescribeProject, plan)?;
+    let writes = levels(&runtime, &emulator, Operation::CreateModel, plan)?;
+    // The last CreateModel level left its models behind: one client reading now shows what a
+    // request costs once the emulator holds that many resources.
+    let models = writes.last().map_or(0, |(_, level)| level.requests);
+    let read = Operation::DescribeProject;
+    let crowded = runtime.block_on(run_level(emulator.authority(), read, 1, read.bounds(plan)))?;
+    let peak = memory::vm_hwm(emulator.pid()).context("reading the emulator's memory use")?;
+
+    let mut rows = level_rows(Operation::DescribeProject, &reads);
+    rows.extend(level_rows(Operation::CreateModel, &writes));
+    if let Some(&(clients, empty)) = reads.first() {
+        rows.push(Row::new(
+            format!(
+                "emulator DescribeProject, 1 client, {models} models in the project ({} requests in {:.1} s)",
+                crowded.requests,
+                crowded.elapsed.as_secs_f64()
+            ),
+            Unit::PerSecond,
+            crowded.rate(),
+            empty.rate(),
+            &format!("{}, no models", clients_label(clients)),
+            Budget::None,
+        ));
+    }
+    // The emulator keeps every request for GET /_emulator/requests until a reset, so its memory
+    // follows the most requests served between two resets.
+    let most_logged = reads
+        .iter()
+        .chain(&writes)
+        .map(|(_, level)| level.requests)
+        .chain([models + crowded.requests])
+        .max()
+        .unwrap_or_default();
+    rows.push(Row::new(
+        format!("emulator peak RSS, up to {most_logged} requests logged between resets"),
+        Unit::MiB,
+        peak as f64,
+        idle as f64,
+        "just started, idle",
+        Budget::None,
+    ));
+    Ok(rows)
+}
+
+/// Runs `operation` at every client count of the plan, each from a freshly reset emulator so
+/// that every level starts from the same state.
+fn levels(
+    runtime: &tokio::runtime::Runtime,
+    emulator: &Emulator,
+    operation: Operation,
+    plan: &Plan,
+) -> anyhow::Result<Vec<(usize, Level)>> {
+    plan.load_clients
+        .iter()
+        .map(|&clients| {
+            emulator.reset()?;
+            let level = runtime.block_on(async {
+                prepare(emulator.authority()).await?;
+                run_level(
+                    emulator.authority(),
+                    operation,
+                    clients,
+                    operation.bounds(plan),
+                )
+                .await
+            })?;
+            Ok((clients, level))
+        })
+        .collect()
+}
+
+/// One row per level, against the first level (one client).
+fn level_rows(operation: Operation, levels: &[(usize, Level)]) -> Vec<Row> {
+    let Some(&(base_clients, base)) = levels.first() else {
+        return Vec::new();
+    };
+    levels
+        .iter()
+        .map(|&(clients, level)| {
+            Row::new(
+                format!(
+                    "emulator {}, {} ({} requests in {:.1} s)",
+                    operation.name(),
+                    clients_label(clients),
+                    level.requests,
+                    level.elapsed.as_secs_f64()
+                ),
+                Unit::PerSecond,
+                level.rate(),
+                base.rate(),
+                &clients_label(base_clients),
+                Budget::None,
+            )
+        })
+        .collect()
+}
+
+fn clients_label(clients: usize) -> String {
+    format!("{clients} client{}", if clients == 1 { "" } else { "s" })
+}
+
+/// When a level stops: after `requests` answers or at `time`, whichever comes first.
+#[derive(Debug, Clone, Copy)]
+struct Bounds {
+    requests: usize,
+    time: Duration,
+}
+
+/// What one level achieved.
+#[derive(Debug, Clone, Copy)]
+struct Level {
+    requests: usize,
+    elapsed: Duration,
+}
+
+impl Level {
+    fn rate(&self) -> f64 {
+        self.requests as f64 / self.elapsed.as_secs_f64()
+    }
+}
+
+/// The project and a complete train dataset (no manifest, so complete at once) CreateModel needs.
+async fn prepare(authority: &str) -> anyhow::Result<()> {
+    let mut sender = connect(authority).await?;
+    let project_body = r#"{"ProjectName": "perf-load"}"#;
+    exchange(
+        &mut sender,
+        authority,
+        &Call::post("/2020-11-20/projects".into(), project_body, StatusCode::OK),
+    )
+    .await?;
+    let dataset = Call::post(
+        format!("/2020-11-20/projects/{PROJECT}/datasets"),
+        r#"{"DatasetType": "train"}"#,
+        StatusCode::ACCEPTED,
+    );
+    exchange(&mut sender, authority, &dataset).await
+}
+
+/// Runs `clients` connections, each sending one request after another, until `bounds` stop
+/// them.
+async fn run_level(
+    authority: &str,
+    operation: Operation,
+    clients: usize,
+    bounds: Bounds,
+) -> anyhow::Result<Level> {
+    let issued = Arc::new(AtomicUsize::new(0));
+    let started = Instant::now();
+    let deadline = started + bounds.time;
+    let tasks: Vec<_> = (0..clients)
+        .map(|_| {
+            let (authority, issued, limit) =
+                (authority.to_owned(), issued.clone(), bounds.requests);
+            tokio::spawn(async move {
+                let mut sender = connect(&authority).await?;
+                let mut done = 0;
+                while issued.fetch_add(1, Ordering::Relaxed) < limit && Instant::now() < deadline {
+                    exchange(&mut sender, &authority, &operation.request()).await?;
+                    done += 1;
+                }
+                anyhow::Ok(done)
+            })
+        })
+        .collect();
+    let mut requests = 0;
+    for task in tasks {
+        requests += task.await.context("a load client panicked")??;
+    }
+    Ok(Level {
+        requests,
+        elapsed: started.elapsed(),
+    })
+}
+
+/// A keep-alive HTTP/1.1 connection.
+async fn connect(authority: &str) -> anyhow::Result<SendRequest<Full<Bytes>>> {
+    let stream = TcpStream::connect(authority)
+        .await
+        .context("connecting to the emulator")?;
+    stream.set_nodelay(true)?;
+    let (sender, connection) = http1::handshake(TokioIo::new(stream)).await?;
+    tokio::spawn(connection);
+    Ok(sender)
+}
+
+/// Sends `call` and reads the whole answer, which must have the expected status.
+async fn exchange(
+    sender: &mut SendRequest<Full<Bytes>>,
+    authority: &str,
+    call: &Call,
+) -> anyhow::Result<()> {
+    sender.ready().await?;
+    let response = sender.send_request(call.build(authority)?).await?;
+    let status = response.status();
+    let body = response.into_body().collect().await?.to_bytes();
+    if status != call.expect {
+        bail!(
+            "{} {} answered {status}: {}",
+            call.method,
+            call.path,
+            String::from_utf8_lossy(&body)
+        );
+    }
+    Ok(())
+}
