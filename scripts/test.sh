@@ -12,4 +12,12 @@ if [ -z "$terraform" ]; then
 fi
 echo "test: acceptance tests use $("$terraform" version | head -n1) at $terraform"
 
-cargo test --locked --all-targets "$@"
+log="$(mktemp)"
+trap 'rm -f "$log"' EXIT
+set +e
+cargo test --locked --all-targets "$@" 2>&1 | tee "$log"
+status=${PIPESTATUS[0]}
+set -e
+# One closing line for the whole suite, summed over every test binary.
+awk '/^test result:/ { passed += $4; failed += $6 } END { printf "tests: %d passed, %d failed\n", passed, failed }' "$log"
+exit "$status"
