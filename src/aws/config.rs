@@ -453,11 +453,19 @@ mod tests {
             endpoint: Some("http://127.0.0.1:9".into()),
             ..Default::default()
         };
-        let client = args.resolve(env(&[])).unwrap().build("tests_1.0").await.unwrap();
+        let client = args
+            .resolve(env(&[]))
+            .unwrap()
+            .build("tests_1.0")
+            .await
+            .unwrap();
         assert_eq!(
             client.config().region().map(|r| r.as_ref()),
             Some("us-east-1")
         );
-        assert_eq!(client.config().app_name().map(|a| a.as_ref()), Some("tests_1.0"));
+        assert_eq!(
+            client.config().app_name().map(|a| a.as_ref()),
+            Some("tests_1.0")
+        );
     }
 }
