@@ -721,17 +721,23 @@ async fn apply_create_returns_a_wholly_known_state_that_reads_back_unchanged() {
     );
 }
 
-#[tokio::test]
-async fn read_of_a_project_deleted_outside_terraform_is_null_with_a_warning() {
+/// A project created through the provider, then deleted behind its back through the SDK. The
+/// emulator is returned to keep it serving.
+async fn created_then_deleted_outside(name: &str) -> (Served, Emulator, pb::DynamicValue) {
     let (mut served, emulator) = configured().await;
-    let created = served.create("gone").await;
+    let created = served.create(name).await;
     sdk(&emulator)
         .delete_project()
-        .project_name("gone")
+        .project_name(name)
         .send()
         .await
         .expect("the emulator deletes the project");
+    (served, emulator, created)
+}
 
+#[tokio::test]
+async fn read_of_a_project_deleted_outside_terraform_is_null_with_a_warning() {
+    let (mut served, _emulator, created) = created_then_deleted_outside("gone").await;
     let read = served.read(created).await;
     assert_eq!(
         read.new_state.map(|v| v.msgpack).as_deref(),
@@ -747,15 +753,7 @@ async fn read_of_a_project_deleted_outside_terraform_is_null_with_a_warning() {
 
 #[tokio::test]
 async fn destroying_a_project_that_is_already_gone_succeeds() {
-    let (mut served, emulator) = configured().await;
-    let created = served.create("already-gone").await;
-    sdk(&emulator)
-        .delete_project()
-        .project_name("already-gone")
-        .send()
-        .await
-        .expect("the emulator deletes the project");
-
+    let (mut served, _emulator, created) = created_then_deleted_outside("already-gone").await;
     let destroyed = served.destroy(created).await;
     assert!(
         destroyed.diagnostics.is_empty(),
