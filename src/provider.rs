@@ -1,6 +1,5 @@
 //! The `lookoutvision` provider: its configuration block and its resources.
 
-use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use async_trait::async_trait;
@@ -246,16 +245,7 @@ impl Provider for LookoutVisionProvider {
             max_retries = settings.max_retries,
             "The provider is configured."
         );
-        let default_tags: BTreeMap<String, String> = config
-            .get("default_tags")
-            .get("tags")
-            .entries()
-            .map(|tags| {
-                tags.iter()
-                    .filter_map(|(k, v)| v.as_str().map(|v| (k.clone(), v.to_owned())))
-                    .collect()
-            })
-            .unwrap_or_default();
+        let default_tags = config.get("default_tags").get("tags").string_map();
         Ok(Client { api, default_tags })
     }
 

@@ -296,6 +296,19 @@ impl Value {
         }
     }
 
+    /// The known string entries of a map or object (null and unknown entries left out); empty
+    /// for anything else.
+    pub fn string_map(&self) -> BTreeMap<String, String> {
+        self.entries()
+            .map(|entries| {
+                entries
+                    .iter()
+                    .filter_map(|(k, v)| v.as_str().map(|v| (k.clone(), v.to_owned())))
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
     /// Equality as Terraform sees it: sets compare without regard to order.
     pub fn semantically_equal(&self, other: &Value) -> bool {
         match (self, other) {
@@ -395,5 +408,19 @@ mod tests {
         assert_eq!(v.get("name").as_str(), Some("p"));
         assert!(v.get("missing").is_null());
         assert!(!v.is_wholly_known());
+    }
+
+    #[test]
+    fn string_maps_keep_known_strings() {
+        let map = Value::Map(
+            [
+                ("a".to_owned(), Value::string("1")),
+                ("b".to_owned(), Value::Null),
+                ("c".to_owned(), Value::Unknown),
+            ]
+            .into(),
+        );
+        assert_eq!(map.string_map(), [("a".to_owned(), "1".to_owned())].into());
+        assert!(Value::Null.string_map().is_empty());
     }
 }

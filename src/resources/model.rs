@@ -77,18 +77,6 @@ fn hosting_of(value: &Value) -> Option<Hosting> {
     })
 }
 
-fn string_map(value: &Value) -> BTreeMap<String, String> {
-    value
-        .entries()
-        .map(|entries| {
-            entries
-                .iter()
-                .filter_map(|(k, v)| v.as_str().map(|v| (k.clone(), v.to_owned())))
-                .collect()
-        })
-        .unwrap_or_default()
-}
-
 fn map_value(map: &BTreeMap<String, String>) -> Value {
     Value::Map(
         map.iter()
@@ -746,7 +734,7 @@ impl Resource<Client> for Model {
             return;
         }
         let mut all = client.default_tags.clone();
-        all.extend(string_map(tags));
+        all.extend(tags.string_map());
         planned.set("tags_all", map_value(&all));
     }
 
@@ -758,7 +746,7 @@ impl Resource<Client> for Model {
         if let Some(prefix) = output.get("prefix").as_str() {
             location = location.prefix(prefix);
         }
-        let tags_all = string_map(planned.get("tags_all"));
+        let tags_all = planned.get("tags_all").string_map();
         let pending = Subject::New {
             type_name: TYPE_NAME,
             project,
@@ -859,7 +847,7 @@ impl Resource<Client> for Model {
             .map_err(|err| api_failure(Action::Read, key.subject(), &err, None))?;
         // `tags` holds what the configuration owns: everything except provider defaults that
         // the resource does not set itself.
-        let configured = string_map(current.get("tags"));
+        let configured = current.get("tags").string_map();
         let own: BTreeMap<String, String> = remote
             .iter()
             .filter(|(k, v)| {
@@ -898,8 +886,8 @@ impl Resource<Client> for Model {
             ctx,
             &key,
             arn,
-            &string_map(prior.get("tags_all")),
-            &string_map(planned.get("tags_all")),
+            &prior.get("tags_all").string_map(),
+            &planned.get("tags_all").string_map(),
         )
         .await
         .map_err(|diag| Self::keep(prior, &key, Stalled::failed(diag), &current))?;
