@@ -5,7 +5,7 @@ mod support;
 
 use std::time::{Duration, Instant};
 
-use support::{Emulator, ProviderMode, Workspace};
+use support::{signal, wait_for, Emulator, ProviderMode, Workspace};
 
 const DEFAULT_TAGS: &str = "  default_tags {\n    tags = {\n      owner = \"platform\"\n    }\n  }";
 
@@ -372,21 +372,12 @@ fn interrupting_the_training_wait_keeps_the_model_and_does_not_train_twice() {
     write(&ws, "", &stack(""));
     ws.init();
     let mut apply = ws.spawn(&["apply", "-auto-approve", "-no-color"]);
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while ws.emulator.count("CreateModel") == 0 {
-        assert!(
-            Instant::now() < deadline,
-            "terraform never called CreateModel"
-        );
-        std::thread::sleep(Duration::from_millis(100));
-    }
+    wait_for(Duration::from_secs(60), "CreateModel", || {
+        ws.emulator.count("CreateModel") > 0
+    });
     std::thread::sleep(Duration::from_millis(500));
     let interrupted_at = Instant::now();
-    let status = std::process::Command::new("kill")
-        .args(["-INT", &apply.id().to_string()])
-        .status()
-        .expect("kill runs");
-    assert!(status.success());
+    signal(apply.id(), "INT");
     let exit = apply.wait().expect("terraform exits");
     assert!(
         interrupted_at.elapsed() < Duration::from_secs(5),

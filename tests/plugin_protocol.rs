@@ -873,38 +873,49 @@ async fn grpc_controller_shutdown_makes_run_return() {
     .expect("the server stops cleanly");
 }
 
+/// Asserts that `rpc` answered the gRPC status Unimplemented.
+fn assert_unimplemented<T: std::fmt::Debug>(rpc: &str, answer: Result<T, tonic::Status>) {
+    let status = answer.expect_err(&format!("{rpc} is not implemented"));
+    assert_eq!(
+        status.code(),
+        tonic::Code::Unimplemented,
+        "{rpc}: {status:?}"
+    );
+}
+
 #[tokio::test]
 async fn unimplemented_rpcs_answer_unimplemented() {
     let mut served = Served::start().await;
-    let status = served
-        .provider
-        .plan_action(pb::plan_action::Request {
-            action_type: "lookoutvision_anything".to_owned(),
-            ..Default::default()
-        })
-        .await
-        .expect_err("PlanAction is not implemented");
-    assert_eq!(status.code(), tonic::Code::Unimplemented, "{status:?}");
-
-    let status = served
-        .provider
-        .list_resource(pb::list_resource::Request {
-            type_name: PROJECT.to_owned(),
-            ..Default::default()
-        })
-        .await
-        .expect_err("ListResource is not implemented");
-    assert_eq!(status.code(), tonic::Code::Unimplemented, "{status:?}");
-
-    let status = served
-        .provider
-        .upgrade_resource_identity(pb::upgrade_resource_identity::Request {
-            type_name: PROJECT.to_owned(),
-            ..Default::default()
-        })
-        .await
-        .expect_err("UpgradeResourceIdentity is not implemented");
-    assert_eq!(status.code(), tonic::Code::Unimplemented, "{status:?}");
+    assert_unimplemented(
+        "PlanAction",
+        served
+            .provider
+            .plan_action(pb::plan_action::Request {
+                action_type: "lookoutvision_anything".to_owned(),
+                ..Default::default()
+            })
+            .await,
+    );
+    assert_unimplemented(
+        "ListResource",
+        served
+            .provider
+            .list_resource(pb::list_resource::Request {
+                type_name: PROJECT.to_owned(),
+                ..Default::default()
+            })
+            .await,
+    );
+    assert_unimplemented(
+        "UpgradeResourceIdentity",
+        served
+            .provider
+            .upgrade_resource_identity(pb::upgrade_resource_identity::Request {
+                type_name: PROJECT.to_owned(),
+                ..Default::default()
+            })
+            .await,
+    );
 
     // Nothing broke on the way.
     assert_plugin_serving(&served.channel).await;
