@@ -215,7 +215,7 @@ impl Provider for LookoutVisionProvider {
                 )
                 .at(AttributePath::root(invalid.argument)),
             })?;
-        let api = settings.build(USER_AGENT_APP).await.map_err(|err| {
+        let api_config = settings.build(USER_AGENT_APP).await.map_err(|err| {
             let diag = match &err {
                 ClientError::NoRegion => Diagnostic::error(
                     "No AWS region configured",
@@ -246,7 +246,7 @@ impl Provider for LookoutVisionProvider {
             "The provider is configured."
         );
         let default_tags = config.get("default_tags").get("tags").string_map();
-        Ok(Client { api, default_tags })
+        Ok(Client::new(api_config, default_tags))
     }
 
     fn resources(&self) -> Vec<Arc<dyn Resource<Client>>> {

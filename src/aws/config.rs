@@ -300,11 +300,11 @@ impl ClientSettings {
         }
     }
 
-    /// Builds the Lookout for Vision client, naming the caller as `app` in every request's
-    /// User-Agent (e.g. `terraform-provider-lookoutvision_0.1.0`; invalid names are left out).
-    /// Unless credential validation is skipped, the credential chain is resolved once here so
-    /// that a missing credential fails at plan time.
-    pub async fn build(&self, app: &str) -> Result<aws_sdk_lookoutvision::Client, ClientError> {
+    /// Builds the Lookout for Vision client configuration, naming the caller as `app` in every
+    /// request's User-Agent (e.g. `terraform-provider-lookoutvision_0.1.0`; invalid names are
+    /// left out). Unless credential validation is skipped, the credential chain is resolved once
+    /// here so that a missing credential fails at plan time.
+    pub async fn build(&self, app: &str) -> Result<aws_sdk_lookoutvision::Config, ClientError> {
         let retry = match self.retry_mode {
             RetryMode::Standard => RetryConfig::standard(),
             RetryMode::Adaptive => RetryConfig::adaptive(),
@@ -341,7 +341,7 @@ impl ClientSettings {
         if let Some(endpoint) = &self.endpoint {
             config = config.endpoint_url(endpoint);
         }
-        Ok(aws_sdk_lookoutvision::Client::from_conf(config.build()))
+        Ok(config.build())
     }
 }
 
@@ -445,7 +445,7 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn static_credentials_build_a_client_without_network() {
+    async fn static_credentials_build_a_configuration_without_network() {
         let args = ClientArguments {
             region: Some("us-east-1".into()),
             access_key: Some("test".into()),
@@ -453,19 +453,13 @@ mod tests {
             endpoint: Some("http://127.0.0.1:9".into()),
             ..Default::default()
         };
-        let client = args
+        let config = args
             .resolve(env(&[]))
             .unwrap()
             .build("tests_1.0")
             .await
             .unwrap();
-        assert_eq!(
-            client.config().region().map(|r| r.as_ref()),
-            Some("us-east-1")
-        );
-        assert_eq!(
-            client.config().app_name().map(|a| a.as_ref()),
-            Some("tests_1.0")
-        );
+        assert_eq!(config.region().map(|r| r.as_ref()), Some("us-east-1"));
+        assert_eq!(config.app_name().map(|a| a.as_ref()), Some("tests_1.0"));
     }
 }

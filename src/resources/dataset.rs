@@ -112,7 +112,7 @@ async fn describe(
 ) -> Result<DatasetDescription, ApiError> {
     let output = ctx
         .client
-        .api
+        .api()
         .describe_dataset()
         .project_name(key.project)
         .dataset_type(key.dataset_type)
@@ -229,7 +229,7 @@ impl Resource<Client> for Dataset {
         let key = Key::of(planned);
         let mut request = ctx
             .client
-            .api
+            .api()
             .create_dataset()
             .project_name(key.project)
             .dataset_type(key.dataset_type)
@@ -328,7 +328,7 @@ impl Resource<Client> for Dataset {
         let token = client_token();
         let deleted = retry_conflicts(ctx.timeout, &ctx.cancel, || async {
             ctx.client
-                .api
+                .api()
                 .delete_dataset()
                 .project_name(key.project)
                 .dataset_type(key.dataset_type)

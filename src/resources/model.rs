@@ -200,7 +200,7 @@ fn tag_validators(attribute: Attribute) -> Attribute {
 async fn describe(ctx: &Context<'_, Client>, key: &Key) -> Result<ModelDescription, ApiError> {
     let output = ctx
         .client
-        .api
+        .api()
         .describe_model()
         .project_name(&key.project)
         .model_version(&key.version)
@@ -219,7 +219,7 @@ async fn remote_tags(
 ) -> Result<BTreeMap<String, String>, ApiError> {
     let output = ctx
         .client
-        .api
+        .api()
         .list_tags_for_resource()
         .resource_arn(arn)
         .send()
@@ -239,7 +239,7 @@ async fn training_versions(
 ) -> Result<Vec<String>, ApiError> {
     let mut pages = ctx
         .client
-        .api
+        .api()
         .list_models()
         .project_name(project)
         .into_paginator()
@@ -375,7 +375,7 @@ impl<'c, 'k> Lifecycle<'c, 'k> {
     }
 
     async fn start(&self, hosting: Hosting) -> Result<ModelDescription, Stalled> {
-        let api = &self.ctx.client.api;
+        let api = &self.ctx.client.api();
         self.hosting_call(Action::Start, |token| async move {
             api.start_model()
                 .project_name(&self.key.project)
@@ -413,7 +413,7 @@ impl<'c, 'k> Lifecycle<'c, 'k> {
     }
 
     async fn stop(&self) -> Result<ModelDescription, Stalled> {
-        let api = &self.ctx.client.api;
+        let api = &self.ctx.client.api();
         self.hosting_call(Action::Stop, |token| async move {
             api.stop_model()
                 .project_name(&self.key.project)
@@ -497,7 +497,7 @@ impl<'c, 'k> Lifecycle<'c, 'k> {
         let deleted = retry_conflicts(self.remaining(), &self.ctx.cancel, || async {
             self.ctx
                 .client
-                .api
+                .api()
                 .delete_model()
                 .project_name(&self.key.project)
                 .model_version(&self.key.version)
@@ -542,7 +542,7 @@ async fn update_tags(
         .collect();
     if !removed.is_empty() {
         ctx.client
-            .api
+            .api()
             .untag_resource()
             .resource_arn(arn)
             .set_tag_keys(Some(removed))
@@ -559,7 +559,7 @@ async fn update_tags(
     }
     if !changed.is_empty() {
         ctx.client
-            .api
+            .api()
             .tag_resource()
             .resource_arn(arn)
             .set_tags(Some(tag_list(&changed)))
@@ -756,7 +756,7 @@ impl Resource<Client> for Model {
             .map_err(|err| api_failure(Action::Create, pending, &err, None))?;
         let created = ctx
             .client
-            .api
+            .api()
             .create_model()
             .project_name(project)
             .set_description(planned.get("description").as_str().map(str::to_owned))
@@ -981,18 +981,16 @@ mod tests {
 
     #[test]
     fn plan_merges_default_tags_under_resource_tags() {
-        let client = Client {
-            api: aws_sdk_lookoutvision::Client::from_conf(
-                aws_sdk_lookoutvision::Config::builder()
-                    .behavior_version(aws_sdk_lookoutvision::config::BehaviorVersion::latest())
-                    .build(),
-            ),
-            default_tags: [
+        let client = Client::new(
+            aws_sdk_lookoutvision::Config::builder()
+                .behavior_version(aws_sdk_lookoutvision::config::BehaviorVersion::latest())
+                .build(),
+            [
                 ("owner".into(), "platform".into()),
                 ("team".into(), "core".into()),
             ]
             .into(),
-        };
+        );
         let mut planned = Value::object([(
             "tags",
             Value::Map([("team".to_owned(), Value::string("vision"))].into()),

@@ -90,7 +90,7 @@ impl Resource<Client> for Project {
         let name = name(planned);
         let output = ctx
             .client
-            .api
+            .api()
             .create_project()
             .project_name(name)
             .client_token(client_token())
@@ -124,7 +124,7 @@ impl Resource<Client> for Project {
         let name = name(current);
         let output = match ctx
             .client
-            .api
+            .api()
             .describe_project()
             .project_name(name)
             .send()
@@ -154,7 +154,7 @@ impl Resource<Client> for Project {
         let token = client_token();
         let result = retry_conflicts(ctx.timeout, &ctx.cancel, || async {
             ctx.client
-                .api
+                .api()
                 .delete_project()
                 .project_name(name)
                 .client_token(&token)
