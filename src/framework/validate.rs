@@ -1,5 +1,7 @@
 //! Validators: checks on known configuration values that report the attribute and the rule.
 
+use std::sync::OnceLock;
+
 use regex::Regex;
 
 use super::diag::{AttributePath, Diagnostic, Diagnostics};
@@ -74,11 +76,19 @@ pub fn string_length(min: usize, max: usize) -> impl Validator {
 
 /// Strings matching `pattern` entirely; `explained` says in words what that allows.
 ///
+/// The expression is compiled when it first checks a value: Terraform starts the provider
+/// afresh for every command, and most starts never validate most attributes.
+///
 /// # Panics
-/// When `pattern` is not a valid regular expression (a programming error caught by tests).
+/// When `pattern` is not a valid regular expression (a programming error: debug builds, and
+/// so every test that builds a schema, check it at once).
 pub fn string_matches(pattern: &str, explained: &str) -> impl Validator {
-    let regex = Regex::new(&format!("^(?:{pattern})$")).expect("validator pattern compiles");
+    let anchored = format!("^(?:{pattern})$");
+    debug_assert!(Regex::new(&anchored).is_ok(), "invalid pattern {pattern:?}");
+    let regex = OnceLock::new();
     rule(format!("{explained} (pattern `{pattern}`)"), move |v| {
+        let regex =
+            regex.get_or_init(|| Regex::new(&anchored).expect("validator pattern compiles"));
         v.as_str().is_some_and(|s| regex.is_match(s))
     })
 }
@@ -205,6 +215,13 @@ mod tests {
         let mut diags = Diagnostics::default();
         validator.validate(&value, &AttributePath::root("attr"), &mut diags);
         diags.iter().map(|d| d.detail.clone()).collect()
+    }
+
+    #[test]
+    #[cfg(debug_assertions)]
+    #[should_panic(expected = "invalid pattern")]
+    fn invalid_patterns_fail_when_the_schema_is_built() {
+        let _ = string_matches("(unclosed", "anything");
     }
 
     #[test]
