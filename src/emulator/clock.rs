@@ -6,7 +6,7 @@
 //! transition times given on the command line.
 
 use std::fmt;
-use std::ops::Add;
+use std::ops::{Add, Sub};
 use std::sync::{Mutex, PoisonError};
 use std::time::Duration;
 
@@ -124,6 +124,14 @@ impl Add<Duration> for Timestamp {
 
     fn add(self, rhs: Duration) -> Timestamp {
         Timestamp::new(self.0 + rhs)
+    }
+}
+
+impl Sub<Duration> for Timestamp {
+    type Output = Timestamp;
+
+    fn sub(self, rhs: Duration) -> Timestamp {
+        Timestamp::new(self.0 - rhs)
     }
 }
 
