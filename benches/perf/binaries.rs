@@ -19,6 +19,8 @@ pub struct Binaries {
     pub emulator: PathBuf,
     /// Holds the copies; dev_overrides points here.
     plugin_dir: tempfile::TempDir,
+    /// Holds the reference provider, where it could be built.
+    reference_dir: Option<tempfile::TempDir>,
 }
 
 impl Binaries {
@@ -27,9 +29,15 @@ impl Binaries {
     pub fn plugin_dir(&self) -> &Path {
         self.plugin_dir.path()
     }
+
+    /// The directory dev_overrides names for the reference provider, if it was built.
+    pub fn reference_dir(&self) -> Option<&Path> {
+        self.reference_dir.as_ref().map(tempfile::TempDir::path)
+    }
 }
 
-/// Finds terraform, builds the release binaries and copies them aside.
+/// Finds terraform, builds the release binaries and copies them aside, and builds the
+/// reference provider where its tools are installed.
 ///
 /// `cargo bench` builds the binaries too, but with the dev-dependencies' features unified in
 /// (tokio's `test-util`, for one); `cargo build --release --bins` is what a user runs. The
@@ -56,6 +64,7 @@ pub fn prepare() -> anyhow::Result<Binaries> {
         provider: copy(PROVIDER)?,
         emulator: copy(EMULATOR)?,
         plugin_dir,
+        reference_dir: crate::reference::build()?,
     })
 }
 

@@ -21,6 +21,7 @@ mod handshake;
 mod machine;
 mod memory;
 mod mtls;
+mod reference;
 mod report;
 mod stats;
 mod terraform;

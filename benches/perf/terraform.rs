@@ -9,6 +9,7 @@ use std::time::{Duration, Instant};
 use anyhow::{bail, Context as _};
 
 use crate::binaries::Binaries;
+use crate::reference;
 
 const SOURCE: &str = "registry.terraform.io/lookoutvision/lookoutvision";
 
@@ -27,11 +28,14 @@ impl Workspace {
             .tempdir()
             .context("creating a terraform directory")?;
         let cli_config = dir.path().join("terraform.tfrc");
-        // Configurations without the provider (terraform_data) get the same file, so that both
-        // sides of a comparison read the same CLI configuration.
+        // Every configuration gets the same file (terraform_data, the reference provider, ours),
+        // so that all sides of a comparison read the same CLI configuration.
+        let mut overrides = format!("    \"{SOURCE}\" = \"{}\"\n", bins.plugin_dir().display());
+        if let Some(dir) = bins.reference_dir() {
+            overrides += &format!("    \"{}\" = \"{}\"\n", reference::SOURCE, dir.display());
+        }
         let overrides = format!(
-            "provider_installation {{\n  dev_overrides {{\n    \"{SOURCE}\" = \"{}\"\n  }}\n  direct {{}}\n}}\n",
-            bins.plugin_dir().display()
+            "provider_installation {{\n  dev_overrides {{\n{overrides}  }}\n  direct {{}}\n}}\n"
         );
         std::fs::write(&cli_config, overrides).context("writing the CLI configuration")?;
         std::fs::write(dir.path().join("main.tf"), config).context("writing main.tf")?;

@@ -8,6 +8,7 @@ use std::time::Duration;
 use crate::binaries::Binaries;
 use crate::emulator::{Durations, Emulator};
 use crate::memory;
+use crate::reference;
 use crate::report::{Budget, Row, Unit};
 use crate::stats::median;
 use crate::terraform::{provider_block, Workspace};
@@ -51,11 +52,19 @@ pub fn measure(bins: &Binaries, plan: &Plan) -> anyhow::Result<Vec<Row>> {
     for &n in &plan.throughput_sizes {
         eprintln!("perf:   N = {n}");
         let floor_ws = Workspace::new(bins, &terraform_data_config(n))?;
+        let reference_ws = match bins.reference_dir() {
+            Some(_) => Some(Workspace::new(bins, &reference::config(n))?),
+            None => None,
+        };
         let ours_ws = Workspace::new(bins, &projects_config(&emulator.url, n))?;
-        let (mut floor, mut ours) = (Rounds::default(), Rounds::default());
-        // Alternating rounds share out the background load between the two sides.
+        let (mut floor, mut reference, mut ours) =
+            (Rounds::default(), Rounds::default(), Rounds::default());
+        // Alternating rounds share out the background load between the sides.
         for _ in 0..plan.throughput_rounds {
             floor.run(&floor_ws)?;
+            if let Some(ws) = &reference_ws {
+                reference.run(ws)?;
+            }
             emulator.reset()?;
             ours.run(&ours_ws)?;
         }
@@ -71,6 +80,9 @@ pub fn measure(bins: &Binaries, plan: &Plan) -> anyhow::Result<Vec<Row>> {
                 FLOOR,
                 Budget::Ratio(RATIO_BUDGET),
             ));
+        }
+        if reference_ws.is_some() {
+            rows.extend(reference_rows(n, &floor, &reference, &ours));
         }
         ratios.push((n, ours.total().as_secs_f64() / floor.total().as_secs_f64()));
     }
@@ -92,6 +104,40 @@ pub fn measure(bins: &Binaries, plan: &Plan) -> anyhow::Result<Vec<Row>> {
         .unwrap_or_default();
     rows.extend(memory_rows(bins, &emulator, largest)?);
     Ok(rows)
+}
+
+/// The reference provider against Terraform's floor (what any plugin costs Terraform), and the
+/// provider against the reference (what the provider adds to that).
+fn reference_rows(n: usize, floor: &Rounds, reference: &Rounds, ours: &Rounds) -> Vec<Row> {
+    let mut rows = Vec::new();
+    for (phase, pick) in [
+        (
+            "apply",
+            (|r: &Rounds| median(&r.apply)) as fn(&Rounds) -> Duration,
+        ),
+        ("destroy", |r: &Rounds| median(&r.destroy)),
+    ] {
+        rows.push(Row::time(
+            format!(
+                "{phase}, {n} {} (reference: a Go provider doing nothing)",
+                reference::RESOURCE_TYPE
+            ),
+            Unit::Seconds,
+            pick(reference),
+            pick(floor),
+            FLOOR,
+            Budget::None,
+        ));
+        rows.push(Row::time(
+            format!("{phase}, {n} lookoutvision_project, against the reference"),
+            Unit::Seconds,
+            pick(ours),
+            pick(reference),
+            &format!("N {}", reference::RESOURCE_TYPE),
+            Budget::None,
+        ));
+    }
+    rows
 }
 
 /// The provider's peak resident set during an apply of `n` projects, against terraform's own in
