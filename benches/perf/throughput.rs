@@ -110,12 +110,9 @@ pub fn measure(bins: &Binaries, plan: &Plan) -> anyhow::Result<Vec<Row>> {
 /// provider against the reference (what the provider adds to that).
 fn reference_rows(n: usize, floor: &Rounds, reference: &Rounds, ours: &Rounds) -> Vec<Row> {
     let mut rows = Vec::new();
-    for (phase, pick) in [
-        (
-            "apply",
-            (|r: &Rounds| median(&r.apply)) as fn(&Rounds) -> Duration,
-        ),
-        ("destroy", |r: &Rounds| median(&r.destroy)),
+    for (phase, floor, reference, ours) in [
+        ("apply", &floor.apply, &reference.apply, &ours.apply),
+        ("destroy", &floor.destroy, &reference.destroy, &ours.destroy),
     ] {
         rows.push(Row::time(
             format!(
@@ -123,16 +120,16 @@ fn reference_rows(n: usize, floor: &Rounds, reference: &Rounds, ours: &Rounds) -
                 reference::RESOURCE_TYPE
             ),
             Unit::Seconds,
-            pick(reference),
-            pick(floor),
+            median(reference),
+            median(floor),
             FLOOR,
             Budget::None,
         ));
         rows.push(Row::time(
             format!("{phase}, {n} lookoutvision_project, against the reference"),
             Unit::Seconds,
-            pick(ours),
-            pick(reference),
+            median(ours),
+            median(reference),
             &format!("N {}", reference::RESOURCE_TYPE),
             Budget::None,
         ));
