@@ -10,9 +10,6 @@
 //! `PERF_QUICK=1` runs the same measurements with smaller sizes as a smoke test; it prints the
 //! table but leaves the documentation alone, since its figures are not the ones to publish.
 
-// The Terraform-side AutoMTLS client the protocol tests use, so both connect identically.
-#[path = "../../tests/support/automtls.rs"]
-mod automtls;
 mod binaries;
 mod deletion;
 mod emulator;

@@ -9,8 +9,9 @@ use tokio::net::UnixStream;
 use tokio_rustls::TlsConnector;
 use tonic::transport::{Channel, Endpoint, Uri};
 
-use crate::automtls::client_config;
-pub use crate::automtls::ClientIdentity;
+// The Terraform-side AutoMTLS client the protocol tests use, so both connect identically.
+use harness::automtls::client_config;
+pub use harness::automtls::ClientIdentity;
 
 /// A gRPC channel over mutual TLS to the unix socket `socket`, pinning `server_cert` and
 /// offering ALPN `h2`, as Terraform connects.

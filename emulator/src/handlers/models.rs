@@ -1,0 +1,246 @@
+//! CreateModel, DescribeModel, ListModels, DeleteModel, StartModel, StopModel and
+//! DetectAnomalies.
+
+use serde::Deserialize;
+use serde_json::json;
+
+use super::shapes::{detect_anomaly_result, model_description, model_metadata};
+use super::tags::{read_tags, TagInput};
+use super::{list_in_project, run_idempotent};
+use crate::error::{ApiError, Resource};
+use crate::request::ApiRequest;
+use crate::response::Reply;
+use crate::routes::Operation;
+use crate::service::Service;
+use crate::state::{InferenceUnits, NewModel, S3Location};
+use crate::synthetic;
+use crate::validate::{
+    StringConstraint, Validator, IMAGE_CONTENT_TYPE, KMS_KEY_ID, MODEL_DESCRIPTION, MODEL_VERSION,
+    MODEL_VERSION_NO_LATEST, PROJECT_NAME, S3_BUCKET, S3_PREFIX,
+};
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct CreateModelInput {
+    description: Option<String>,
+    output_config: Option<OutputConfigInput>,
+    kms_key_id: Option<String>,
+    tags: Option<Vec<TagInput>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct OutputConfigInput {
+    s3_location: Option<S3LocationInput>,
+}
+
+/// An `S3Location` as sent.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct S3LocationInput {
+    bucket: Option<String>,
+    prefix: Option<String>,
+}
+
+/// Checks a required `S3Location` member called `field` and returns it; the default
+/// (never used, as `v` then fails) when it is absent.
+pub fn read_s3_location(
+    v: &mut Validator,
+    field: &str,
+    location: Option<S3LocationInput>,
+) -> S3Location {
+    v.not_null(field, location)
+        .map(|location| S3Location {
+            bucket: v
+                .required(
+                    &format!("{field}.bucket"),
+                    location.bucket.as_deref(),
+                    &S3_BUCKET,
+                )
+                .to_owned(),
+            prefix: v
+                .optional(
+                    &format!("{field}.prefix"),
+                    location.prefix.as_deref(),
+                    &S3_PREFIX,
+                )
+                .map(str::to_owned),
+        })
+        .unwrap_or_default()
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct StartModelInput {
+    min_inference_units: Option<i64>,
+    max_inference_units: Option<i64>,
+}
+
+/// The project name and model version from the URI labels; `versions` says whether
+/// `latest` is allowed.
+fn model_labels<'r>(
+    v: &mut Validator,
+    request: &'r ApiRequest,
+    versions: &StringConstraint,
+) -> (&'r str, &'r str) {
+    let project = v.string("projectName", request.label(0), &PROJECT_NAME);
+    let version = v.string("modelVersion", request.label(1), versions);
+    (project, version)
+}
+
+/// `POST /2020-11-20/projects/{projectName}/models`
+pub fn create(service: &Service, request: &ApiRequest) -> Result<Reply, ApiError> {
+    let input: CreateModelInput = request.json_body()?;
+    let mut v = Validator::new();
+    let project = v.string("projectName", request.label(0), &PROJECT_NAME);
+    let description = v.optional(
+        "description",
+        input.description.as_deref(),
+        &MODEL_DESCRIPTION,
+    );
+    let output = match v.not_null("outputConfig", input.output_config) {
+        Some(config) => read_s3_location(&mut v, "outputConfig.s3Location", config.s3_location),
+        // `v` has recorded the missing member, so this placeholder is never used.
+        None => S3Location::default(),
+    };
+    let kms_key_id = v.optional("kmsKeyId", input.kms_key_id.as_deref(), &KMS_KEY_ID);
+    let tags = read_tags(&mut v, "tags", input.tags.as_deref().unwrap_or_default());
+    let config = &service.config;
+    let new = NewModel {
+        description: description.map(str::to_owned),
+        output,
+        kms_key_id: kms_key_id.map(str::to_owned),
+        tags,
+    };
+    run_idempotent(
+        service,
+        request,
+        v,
+        Operation::CreateModel,
+        Resource::project(project),
+        |state, now| {
+            let arn = |version| config.model_arn(project, version);
+            let model = state.create_model(project, new, arn, now, config.durations.training)?;
+            Ok(Reply::accepted(
+                json!({ "ModelMetadata": model_metadata(model) }),
+            ))
+        },
+    )
+}
+
+/// `GET /2020-11-20/projects/{projectName}/models/{modelVersion}`
+pub fn describe(service: &Service, request: &ApiRequest) -> Result<Reply, ApiError> {
+    let mut v = Validator::new();
+    let (project, version) = model_labels(&mut v, request, &MODEL_VERSION);
+    v.finish()?;
+    service.read(|state| {
+        let model = state.model(project, version)?;
+        Ok(Reply::ok(
+            json!({ "ModelDescription": model_description(model) }),
+        ))
+    })
+}
+
+/// `GET /2020-11-20/projects/{projectName}/models?maxResults=&nextToken=`
+pub fn list(service: &Service, request: &ApiRequest) -> Result<Reply, ApiError> {
+    list_in_project(
+        service,
+        request,
+        Operation::ListModels,
+        "Models",
+        |project| &project.models,
+        |_, model| model_metadata(model),
+    )
+}
+
+/// `DELETE /2020-11-20/projects/{projectName}/models/{modelVersion}`
+pub fn delete(service: &Service, request: &ApiRequest) -> Result<Reply, ApiError> {
+    let mut v = Validator::new();
+    let (project, version) = model_labels(&mut v, request, &MODEL_VERSION_NO_LATEST);
+    let takes = service.config.durations.delete;
+    run_idempotent(
+        service,
+        request,
+        v,
+        Operation::DeleteModel,
+        Resource::model(version),
+        |state, now| {
+            let model = state.delete_model(project, version, now, takes)?;
+            Ok(Reply::accepted(json!({ "ModelArn": model.arn })))
+        },
+    )
+}
+
+/// `POST /2020-11-20/projects/{projectName}/models/{modelVersion}/start`
+pub fn start(service: &Service, request: &ApiRequest) -> Result<Reply, ApiError> {
+    let input: StartModelInput = request.json_body()?;
+    let mut v = Validator::new();
+    let (project, version) = model_labels(&mut v, request, &MODEL_VERSION);
+    let limit = i64::from(i32::MAX);
+    let min = v
+        .not_null("minInferenceUnits", input.min_inference_units)
+        .map(|min| v.integer("minInferenceUnits", min, 1, limit));
+    let max = input
+        .max_inference_units
+        .map(|max| v.integer("maxInferenceUnits", max, 1, limit));
+    if let (Some(min), Some(max)) = (min, max) {
+        if max < min {
+            v.fail(format!(
+                "Value '{max}' at 'maxInferenceUnits' failed to satisfy constraint: \
+                 Member must be greater than or equal to minInferenceUnits ({min})"
+            ));
+        }
+    }
+    // Used only once validation has passed, when both are within 1..=i32::MAX.
+    let units = InferenceUnits {
+        min: min.and_then(|min| u32::try_from(min).ok()).unwrap_or(1),
+        max: max.and_then(|max| u32::try_from(max).ok()),
+    };
+    let takes = service.config.durations.hosting;
+    run_idempotent(
+        service,
+        request,
+        v,
+        Operation::StartModel,
+        Resource::model(version),
+        |state, now| {
+            let status = state.start_model(project, version, units, now, takes)?;
+            Ok(Reply::accepted(json!({ "Status": status })))
+        },
+    )
+}
+
+/// `POST /2020-11-20/projects/{projectName}/models/{modelVersion}/stop`
+pub fn stop(service: &Service, request: &ApiRequest) -> Result<Reply, ApiError> {
+    let mut v = Validator::new();
+    let (project, version) = model_labels(&mut v, request, &MODEL_VERSION);
+    let takes = service.config.durations.hosting;
+    run_idempotent(
+        service,
+        request,
+        v,
+        Operation::StopModel,
+        Resource::model(version),
+        |state, now| {
+            let status = state.stop_model(project, version, now, takes)?;
+            Ok(Reply::accepted(json!({ "Status": status })))
+        },
+    )
+}
+
+/// `POST /2020-11-20/projects/{projectName}/models/{modelVersion}/detect`, with the image
+/// as the raw body.
+pub fn detect(service: &Service, request: &ApiRequest) -> Result<Reply, ApiError> {
+    let mut v = Validator::new();
+    let (project, version) = model_labels(&mut v, request, &MODEL_VERSION);
+    let content_type = request.header("content-type");
+    v.required("contentType", content_type.as_deref(), &IMAGE_CONTENT_TYPE);
+    v.length("body", request.body().len(), 1, usize::MAX);
+    v.finish()?;
+    service.read(|state| state.hosted_model(project, version).map(|_| ()))?;
+    // Computed outside the lock: the image can be large and the answer needs no state.
+    let detection = synthetic::detect(request.body());
+    Ok(Reply::ok(
+        json!({ "DetectAnomalyResult": detect_anomaly_result(&detection) }),
+    ))
+}

@@ -1,0 +1,356 @@
+//! The emulated account's resources and the rules for changing them.
+//!
+//! Projects own their datasets (at most one `train` and one `test`), their model versions
+//! and their model packaging jobs, so deleting or listing under a project never needs a
+//! second lookup. The
+//! whole state sits behind the emulator's single lock; methods here never block.
+//!
+//! Datasets and models change status over time through one mechanism, [`Phase`]; the
+//! emulator calls [`State::advance`] before every request so that what a caller sees always
+//! matches the clock. Dataset rules live in `datasets.rs`, model rules in `models.rs`,
+//! packaging job rules in `packaging.rs`.
+
+mod datasets;
+mod lifecycle;
+mod models;
+mod packaging;
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use serde::{Serialize, Serializer};
+
+use super::clock::Timestamp;
+use super::error::{ApiError, Resource};
+
+pub use self::datasets::{
+    parse_entry, Dataset, DatasetEntry, DatasetStatus, EntryFilter, ImageStats, Label, NewEntry,
+};
+pub use self::lifecycle::{Advance, Outcome, Pending, Phase, Status};
+pub use self::models::{
+    Evaluation, InferenceUnits, Model, ModelStatus, NewModel, S3Location, S3Object, MAX_TAGS,
+};
+pub use self::packaging::{
+    GreengrassConfiguration, GreengrassOutput, NewPackagingJob, PackagingJob, PackagingStatus,
+    TargetPlatform,
+};
+
+/// Everything the emulated account holds, by project name.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct State {
+    /// Projects in name order (the order ListProjects returns them in).
+    #[serde(serialize_with = "values")]
+    pub projects: BTreeMap<String, Project>,
+    /// Failures armed through the admin API, oldest first; each is used up by one training,
+    /// hosting or packaging job.
+    pub armed_failures: Vec<ArmedFailure>,
+}
+
+/// A Lookout for Vision project.
+#[derive(Debug, Clone, Serialize)]
+pub struct Project {
+    /// `ProjectName`.
+    pub name: String,
+    /// `ProjectArn`.
+    pub arn: String,
+    /// `CreationTimestamp`.
+    pub created: Timestamp,
+    /// The project's datasets.
+    #[serde(serialize_with = "values")]
+    pub datasets: BTreeMap<DatasetType, Dataset>,
+    /// The project's model versions, by version number.
+    #[serde(serialize_with = "values")]
+    pub models: BTreeMap<u32, Model>,
+    /// The project's model packaging jobs, by name (the order ListModelPackagingJobs
+    /// returns them in).
+    #[serde(serialize_with = "values")]
+    pub packaging_jobs: BTreeMap<String, PackagingJob>,
+    /// The version the next CreateModel gets; it only grows, so a deleted version's
+    /// number is never handed out again.
+    pub next_model_version: u32,
+}
+
+/// `DatasetType`.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, serde::Deserialize,
+)]
+#[serde(rename_all = "lowercase")]
+pub enum DatasetType {
+    /// The training dataset (the only one of a single-dataset project).
+    Train,
+    /// The test dataset.
+    Test,
+}
+
+impl DatasetType {
+    /// The wire value.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Train => "train",
+            Self::Test => "test",
+        }
+    }
+
+    /// The type named by a wire value; `None` for anything else.
+    pub fn parse(text: &str) -> Option<Self> {
+        [Self::Train, Self::Test]
+            .into_iter()
+            .find(|kind| kind.as_str() == text)
+    }
+}
+
+impl fmt::Display for DatasetType {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Which asynchronous change an armed failure breaks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum FailureKind {
+    /// The next training ends in `TRAINING_FAILED`.
+    Training,
+    /// The next hosting ends in `HOSTING_FAILED`.
+    Hosting,
+    /// The next model packaging job ends in `FAILED`.
+    Packaging,
+}
+
+/// A failure armed through the admin API.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
+pub struct ArmedFailure {
+    /// What it breaks.
+    pub kind: FailureKind,
+    /// Only a change in this project uses it up; `None` means any project.
+    pub project: Option<String>,
+    /// The `StatusMessage` the failed model shows.
+    pub message: String,
+}
+
+impl State {
+    /// The project called `name`, or ResourceNotFoundException.
+    pub fn project(&self, name: &str) -> Result<&Project, ApiError> {
+        self.projects
+            .get(name)
+            .ok_or_else(|| project_not_found(name))
+    }
+
+    /// The project called `name` for changing, or ResourceNotFoundException.
+    pub fn project_mut(&mut self, name: &str) -> Result<&mut Project, ApiError> {
+        self.projects
+            .get_mut(name)
+            .ok_or_else(|| project_not_found(name))
+    }
+
+    /// Creates an empty project, or ConflictException if the name is taken.
+    pub fn create_project(
+        &mut self,
+        name: &str,
+        arn: String,
+        now: Timestamp,
+    ) -> Result<&Project, ApiError> {
+        if self.projects.contains_key(name) {
+            return Err(ApiError::conflict(
+                Resource::project(name),
+                format!("Project {name} already exists"),
+            ));
+        }
+        let project = Project {
+            name: name.to_owned(),
+            arn,
+            created: now,
+            datasets: BTreeMap::new(),
+            models: BTreeMap::new(),
+            packaging_jobs: BTreeMap::new(),
+            next_model_version: 1,
+        };
+        Ok(self.projects.entry(name.to_owned()).or_insert(project))
+    }
+
+    /// Deletes a project that has no datasets and no models (whatever their status, so
+    /// also while one is still being deleted); otherwise ConflictException. Its packaging
+    /// jobs go with it: the API cannot delete them, so they cannot block the deletion.
+    pub fn delete_project(&mut self, name: &str) -> Result<Project, ApiError> {
+        let project = self.project(name)?;
+        if !project.datasets.is_empty() || !project.models.is_empty() {
+            // AWS documents that children must be deleted first but not which error it gives;
+            // ConflictException is the only modeled error that fits (inferred).
+            return Err(ApiError::conflict(
+                Resource::project(name),
+                format!(
+                    "Project {name} still has {} dataset(s) and {} model(s); delete them before deleting the project",
+                    project.datasets.len(),
+                    project.models.len()
+                ),
+            ));
+        }
+        self.projects
+            .remove(name)
+            .ok_or_else(|| project_not_found(name))
+    }
+
+    /// Completes every dataset, model and packaging job transition due by `now`, dropping
+    /// what finished deleting.
+    pub fn advance(&mut self, now: Timestamp) {
+        for project in self.projects.values_mut() {
+            let name = project.name.as_str();
+            project
+                .datasets
+                .retain(|kind, dataset| keep(dataset.phase.advance(now), name, "dataset", kind));
+            project
+                .models
+                .retain(|version, model| keep(model.phase.advance(now), name, "model", version));
+            project.packaging_jobs.retain(|job_name, job| {
+                keep(job.phase.advance(now), name, "packaging job", job_name)
+            });
+        }
+    }
+
+    /// Arms a failure for the next training, hosting or packaging job (in `project`, if
+    /// given).
+    pub fn arm_failure(&mut self, failure: ArmedFailure) {
+        self.armed_failures.push(failure);
+    }
+
+    /// Uses up the oldest armed failure of `kind` that applies to `project`, returning its
+    /// message.
+    fn take_failure(&mut self, kind: FailureKind, project: &str) -> Option<String> {
+        let index = self.armed_failures.iter().position(|failure| {
+            failure.kind == kind && failure.project.as_deref().is_none_or(|p| p == project)
+        })?;
+        Some(self.armed_failures.remove(index).message)
+    }
+}
+
+/// Logs what [`Phase::advance`] did to one resource and says whether to keep it.
+fn keep<S: Status>(
+    advance: Advance<S>,
+    project: &str,
+    resource: &str,
+    id: impl fmt::Display,
+) -> bool {
+    match advance {
+        Advance::Unchanged => true,
+        Advance::Settled(status) => {
+            let status = status.wire_name();
+            tracing::info!(project, resource, id = %id, status, "transition completed");
+            true
+        }
+        Advance::Gone => {
+            tracing::info!(project, resource, id = %id, "deletion completed");
+            false
+        }
+    }
+}
+
+fn project_not_found(name: &str) -> ApiError {
+    ApiError::not_found(
+        Resource::project(name),
+        format!("Project {name} does not exist"),
+    )
+}
+
+/// Serializes a map as the list of its values, which reads better in the admin state dump.
+fn values<K, V: Serialize, S: Serializer>(
+    map: &BTreeMap<K, V>,
+    serializer: S,
+) -> Result<S::Ok, S::Error> {
+    serializer.collect_seq(map.values())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::clock::{Clock, ManualClock};
+    use crate::error::ResourceType;
+    use std::time::Duration;
+
+    /// A state with project `name` and the clock it runs on.
+    pub(super) fn state_with(name: &str) -> (State, ManualClock) {
+        let clock = ManualClock::default();
+        let mut state = State::default();
+        state
+            .create_project(name, format!("arn:{name}"), clock.now())
+            .unwrap();
+        (state, clock)
+    }
+
+    #[test]
+    fn duplicate_project_names_conflict() {
+        let (mut state, clock) = state_with("p1");
+        let err = state
+            .create_project("p1", "arn:p1".into(), clock.now())
+            .unwrap_err();
+        assert_eq!(
+            err,
+            ApiError::conflict(Resource::project("p1"), "Project p1 already exists")
+        );
+    }
+
+    #[test]
+    fn a_project_with_a_dataset_or_a_deleting_dataset_cannot_be_deleted() {
+        let (mut state, clock) = state_with("p1");
+        let takes = Duration::from_secs(5);
+        state
+            .create_dataset("p1", DatasetType::Train, None, clock.now(), takes)
+            .unwrap();
+        let err = state.delete_project("p1").unwrap_err();
+        assert!(
+            matches!(&err, ApiError::Conflict { resource, .. } if resource.kind == ResourceType::Project)
+        );
+
+        state
+            .delete_dataset("p1", DatasetType::Train, clock.now(), takes)
+            .unwrap();
+        clock.advance(takes - Duration::from_millis(1));
+        state.advance(clock.now());
+        assert_eq!(
+            state.delete_project("p1").unwrap_err().code(),
+            "ConflictException"
+        );
+
+        clock.advance(Duration::from_millis(1));
+        state.advance(clock.now());
+        assert_eq!(state.delete_project("p1").unwrap().name, "p1");
+        assert_eq!(
+            state.project("p1").unwrap_err().code(),
+            "ResourceNotFoundException"
+        );
+    }
+
+    #[test]
+    fn armed_failures_are_used_once_oldest_first_and_scoped_to_their_project() {
+        let mut state = State::default();
+        let arm = |project: Option<&str>, message: &str| ArmedFailure {
+            kind: FailureKind::Training,
+            project: project.map(str::to_owned),
+            message: message.to_owned(),
+        };
+        state.arm_failure(arm(Some("p2"), "only p2"));
+        state.arm_failure(arm(None, "anyone"));
+        assert_eq!(state.take_failure(FailureKind::Hosting, "p1"), None);
+        assert_eq!(
+            state.take_failure(FailureKind::Training, "p1").as_deref(),
+            Some("anyone")
+        );
+        assert_eq!(state.take_failure(FailureKind::Training, "p1"), None);
+        assert_eq!(
+            state.take_failure(FailureKind::Training, "p2").as_deref(),
+            Some("only p2")
+        );
+        assert!(state.armed_failures.is_empty());
+    }
+
+    #[test]
+    fn state_dump_lists_children() {
+        let (state, _) = state_with("p1");
+        let dump = serde_json::to_value(&state).unwrap();
+        assert_eq!(dump["projects"][0]["name"], "p1");
+        assert_eq!(dump["projects"][0]["datasets"], serde_json::json!([]));
+        assert_eq!(dump["projects"][0]["models"], serde_json::json!([]));
+        assert_eq!(dump["projects"][0]["packaging_jobs"], serde_json::json!([]));
+        assert_eq!(dump["projects"][0]["next_model_version"], 1);
+        assert_eq!(dump["armed_failures"], serde_json::json!([]));
+    }
+}

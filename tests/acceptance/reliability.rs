@@ -1,0 +1,474 @@
+//! Reliability: interrupts, provider crashes, conflicts and faults, with nothing orphaned or
+//! duplicated. The real terraform CLI drives the provider against the emulator.
+
+use std::time::{Duration, Instant};
+
+use harness::{provider_children, signal, wait_for, Emulator, ProviderMode, Workspace};
+
+const STACK: &str = r#"
+resource "lookoutvision_project" "p" {
+  name = "boards"
+}
+
+resource "lookoutvision_dataset" "train" {
+  project_name = lookoutvision_project.p.name
+  dataset_type = "train"
+}
+
+resource "lookoutvision_model" "m" {
+  project_name = lookoutvision_project.p.name
+  output_config {
+    bucket = "output"
+  }
+  depends_on = [lookoutvision_dataset.train]
+}
+"#;
+
+/// The addresses in the state, sorted.
+fn addresses(ws: &Workspace) -> Vec<String> {
+    let mut addresses = ws.addresses();
+    addresses.sort();
+    addresses
+}
+
+/// Asserts that the emulator holds exactly the objects the state knows about.
+fn assert_state_matches_emulator(ws: &Workspace) {
+    let state = ws.state();
+    let resources = state["values"]["root_module"]["resources"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    let ids = |kind: &str| -> Vec<String> {
+        let mut ids: Vec<String> = resources
+            .iter()
+            .filter(|r| r["type"] == kind)
+            .map(|r| r["values"]["id"].as_str().unwrap_or_default().to_owned())
+            .collect();
+        ids.sort();
+        ids
+    };
+    let dump = ws.emulator.dump();
+    let mut projects = Vec::new();
+    let mut datasets = Vec::new();
+    let mut models = Vec::new();
+    for project in dump["projects"].as_array().into_iter().flatten() {
+        let name = project["name"].as_str().unwrap_or_default();
+        projects.push(name.to_owned());
+        for dataset in project["datasets"].as_array().into_iter().flatten() {
+            let kind = dataset["type"]
+                .as_str()
+                .or(dataset["dataset_type"].as_str());
+            datasets.push(format!("{name}:{}", kind.unwrap_or_default()));
+        }
+        for model in project["models"].as_array().into_iter().flatten() {
+            models.push(format!(
+                "{name}:{}",
+                model["version"].to_string().trim_matches('"')
+            ));
+        }
+    }
+    projects.sort();
+    datasets.sort();
+    models.sort();
+    assert_eq!(ids("lookoutvision_project"), projects, "projects differ");
+    assert_eq!(ids("lookoutvision_dataset"), datasets, "datasets differ");
+    assert_eq!(ids("lookoutvision_model"), models, "models differ");
+}
+
+#[test]
+fn an_interrupted_destroy_is_finished_by_the_next_one() {
+    let ws = Workspace::with(
+        ProviderMode::InProcess,
+        Emulator::start_with(&[
+            "--dataset-duration",
+            "0s",
+            "--training-duration",
+            "0s",
+            "--delete-duration",
+            "4s",
+        ]),
+    );
+    ws.write_config(STACK);
+    ws.init();
+    ws.apply();
+
+    let mut destroy = ws.spawn(&["destroy", "-auto-approve", "-no-color"]);
+    wait_for(Duration::from_secs(60), "DeleteModel", || {
+        ws.emulator.count("DeleteModel") > 0
+    });
+    signal(destroy.id(), "INT");
+    let exit = destroy.wait().expect("terraform exits");
+    assert!(!exit.success(), "an interrupted destroy reports failure");
+
+    // The model is still DELETING: the next destroy waits it out and removes the rest.
+    ws.destroy();
+    assert!(ws.emulator.project_names().is_empty());
+    assert!(ws.addresses().is_empty());
+}
+
+#[test]
+fn a_provider_killed_while_training_is_reported_not_silently_duplicated() {
+    let ws = Workspace::with(
+        crate::provider_binary(),
+        Emulator::start_with(&[
+            "--dataset-duration",
+            "0s",
+            "--training-duration",
+            "8s",
+            "--delete-duration",
+            "0s",
+        ]),
+    );
+    ws.write_config(STACK);
+    let apply = ws.spawn(&["apply", "-auto-approve", "-no-color"]);
+    wait_for(Duration::from_secs(60), "CreateModel", || {
+        ws.emulator.count("CreateModel") > 0
+    });
+    let providers = provider_children(apply.id());
+    assert!(!providers.is_empty(), "terraform runs the provider binary");
+    for pid in providers {
+        signal(pid, "KILL");
+    }
+    let output = apply.wait_with_output().expect("terraform exits");
+    assert!(!output.status.success());
+    let text = String::from_utf8_lossy(&output.stderr)
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ");
+    assert!(
+        text.contains("plugin") || text.contains("Plugin"),
+        "terraform reports the dead plugin: {text}"
+    );
+
+    // Terraform saved what completed before the crash; the training model never reached it.
+    assert_eq!(
+        addresses(&ws),
+        ["lookoutvision_dataset.train", "lookoutvision_project.p"]
+    );
+    assert_eq!(ws.emulator.model_versions("boards"), ["1"]);
+
+    // The next apply trains the model it manages and says loudly which version it cannot know.
+    let run = ws.apply();
+    let text = run.text();
+    assert!(
+        text.contains("Other models of project \"boards\" were already training"),
+        "{text}"
+    );
+    assert!(
+        text.contains("terraform import lookoutvision_model.<name> boards:<version>"),
+        "{text}"
+    );
+    assert!(
+        text.contains("model version(s) 1 of project \"boards\""),
+        "{text}"
+    );
+    assert_eq!(ws.resource("lookoutvision_model.m")["model_version"], "2");
+
+    // Following the advice: import the orphan under a new resource, then destroy everything.
+    ws.write_config(&format!(
+        "{STACK}\nresource \"lookoutvision_model\" \"orphan\" {{\n  project_name = \"boards\"\n  output_config {{\n    bucket = \"output\"\n  }}\n}}\n"
+    ));
+    ws.ok(&[
+        "import",
+        "-no-color",
+        "lookoutvision_model.orphan",
+        "boards:1",
+    ]);
+    assert_state_matches_emulator(&ws);
+    ws.destroy();
+    assert!(ws.emulator.project_names().is_empty());
+}
+
+#[test]
+fn the_state_matches_the_emulator_after_a_full_cycle() {
+    let ws = Workspace::with(
+        ProviderMode::InProcess,
+        Emulator::start_with(&[
+            "--dataset-duration",
+            "0s",
+            "--training-duration",
+            "200ms",
+            "--delete-duration",
+            "200ms",
+        ]),
+    );
+    ws.write_config(STACK);
+    ws.init();
+    let started = Instant::now();
+    ws.apply();
+    assert_state_matches_emulator(&ws);
+    ws.destroy();
+    assert_state_matches_emulator(&ws);
+    assert!(started.elapsed() < Duration::from_secs(120));
+}
+
+/// Two projects, each with train and test datasets and a model.
+fn two_stacks() -> String {
+    ["alpha", "beta"]
+        .iter()
+        .map(|name| {
+            format!(
+                r#"
+resource "lookoutvision_project" "{name}" {{
+  name = "{name}"
+}}
+
+resource "lookoutvision_dataset" "{name}_train" {{
+  project_name = lookoutvision_project.{name}.name
+  dataset_type = "train"
+  source {{
+    bucket = "images"
+    key    = "{name}/train.manifest"
+  }}
+}}
+
+resource "lookoutvision_dataset" "{name}_test" {{
+  project_name = lookoutvision_project.{name}.name
+  dataset_type = "test"
+}}
+
+resource "lookoutvision_model" "{name}" {{
+  project_name = lookoutvision_project.{name}.name
+  output_config {{
+    bucket = "output"
+  }}
+  tags = {{
+    stack = "{name}"
+  }}
+  depends_on = [lookoutvision_dataset.{name}_train, lookoutvision_dataset.{name}_test]
+}}
+"#
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn apply_and_destroy_cycles_converge_under_random_faults() {
+    let ws = Workspace::with(
+        ProviderMode::InProcess,
+        Emulator::start_with(&[
+            "--dataset-duration",
+            "100ms",
+            "--training-duration",
+            "300ms",
+            "--delete-duration",
+            "100ms",
+            "--fault-seed",
+            "7",
+            "--fault-rate-500",
+            "0.04",
+            "--fault-rate-429",
+            "0.04",
+            "--fault-rate-drop",
+            "0.03",
+            "--latency",
+            "5ms",
+            "--latency-jitter",
+            "10ms",
+        ]),
+    );
+    ws.write_config(&two_stacks());
+    ws.init();
+    for cycle in 1..=3 {
+        let applied = ws.run(&["apply", "-auto-approve", "-no-color"]);
+        assert_eq!(
+            applied.code,
+            0,
+            "cycle {cycle} apply failed:\n{}",
+            applied.text()
+        );
+        assert_state_matches_emulator(&ws);
+        assert_eq!(ws.addresses().len(), 8);
+        let destroyed = ws.run(&["destroy", "-auto-approve", "-no-color"]);
+        assert_eq!(
+            destroyed.code,
+            0,
+            "cycle {cycle} destroy failed:\n{}",
+            destroyed.text()
+        );
+        assert_state_matches_emulator(&ws);
+        assert!(
+            ws.emulator.project_names().is_empty(),
+            "cycle {cycle} left objects behind"
+        );
+    }
+    let summary = ws.emulator.requests();
+    let faulted = summary.iter().filter(|r| !r["fault"].is_null()).count();
+    assert!(
+        faulted >= 10,
+        "only {faulted} faults were injected; the soak proved little"
+    );
+}
+
+#[test]
+fn an_exhausted_retry_budget_names_the_operation_resource_and_last_error() {
+    let ws = Workspace::in_process();
+    ws.write_raw_config(&format!(
+        "{}\n{}",
+        ws.provider_config_with("  max_retries = 1"),
+        "resource \"lookoutvision_project\" \"p\" {\n  name = \"flaky\"\n}\n"
+    ));
+    ws.init();
+    ws.emulator.admin_post(
+        "/_emulator/faults",
+        r#"{"operation": "CreateProject", "count": 10, "error": "InternalServerException", "message": "The service is having a bad day"}"#,
+    );
+    let run = ws.run(&["apply", "-auto-approve", "-no-color"]);
+    assert_eq!(run.code, 1);
+    let text = run.text();
+    assert!(
+        text.contains("Error: Failed to create lookoutvision_project \"flaky\""),
+        "{text}"
+    );
+    assert!(
+        text.contains(
+            "CreateProject failed: InternalServerException: The service is having a bad day"
+        ),
+        "{text}"
+    );
+    assert!(text.contains("raise `max_retries`"), "{text}");
+    assert_eq!(
+        ws.emulator.count("CreateProject"),
+        2,
+        "one try and one retry"
+    );
+    assert!(ws.addresses().is_empty());
+}
+
+#[test]
+fn long_runs_of_conflicts_are_outlasted_and_fail_clearly_after_the_timeout() {
+    let ws = Workspace::with(
+        ProviderMode::InProcess,
+        Emulator::start_with(&[
+            "--dataset-duration",
+            "0s",
+            "--training-duration",
+            "0s",
+            "--delete-duration",
+            "0s",
+        ]),
+    );
+    ws.write_config(STACK);
+    ws.init();
+    ws.apply();
+    for operation in ["DeleteProject", "DeleteDataset", "DeleteModel"] {
+        ws.emulator.admin_post(
+            "/_emulator/faults",
+            &format!(r#"{{"operation": "{operation}", "count": 12, "error": "ConflictException", "message": "Scripted conflict"}}"#),
+        );
+    }
+    ws.destroy();
+    for operation in ["DeleteProject", "DeleteDataset", "DeleteModel"] {
+        assert_eq!(
+            ws.emulator.count_errors(operation, "ConflictException"),
+            12,
+            "{operation}"
+        );
+    }
+    assert!(ws.emulator.project_names().is_empty());
+
+    // A conflict that outlasts the delete timeout fails clearly, and keeps the project.
+    ws.write_config(&format!(
+        "{}\n",
+        "resource \"lookoutvision_project\" \"p\" {\n  name = \"stuck\"\n  timeouts {\n    delete = \"2s\"\n  }\n}"
+    ));
+    ws.apply();
+    ws.emulator.admin_post(
+        "/_emulator/faults",
+        r#"{"operation": "DeleteProject", "count": 1000, "error": "ConflictException", "message": "Project stuck still has a model being deleted"}"#,
+    );
+    let run = ws.run(&["destroy", "-auto-approve", "-no-color"]);
+    assert_eq!(run.code, 1);
+    let text = run.text();
+    assert!(
+        text.contains("Timed out deleting lookoutvision_project \"stuck\""),
+        "{text}"
+    );
+    assert!(
+        text.contains("ConflictException: Project stuck still has a model being deleted"),
+        "{text}"
+    );
+    assert!(text.contains(r#"timeouts { delete = "..." }"#), "{text}");
+    assert_eq!(
+        addresses(&ws),
+        ["lookoutvision_project.p"],
+        "the project stays in the state"
+    );
+    assert_state_matches_emulator(&ws);
+}
+
+#[test]
+fn the_provider_rides_out_an_emulator_restart_mid_apply() {
+    let state_dir = tempfile::tempdir().expect("a state directory");
+    let state_file = state_dir.path().join("emulator.json");
+    let mut ws = Workspace::with(
+        ProviderMode::InProcess,
+        Emulator::start_with(&[
+            "--dataset-duration",
+            "0s",
+            "--training-duration",
+            "3s",
+            "--delete-duration",
+            "0s",
+            "--state-file",
+            state_file.to_str().expect("a UTF-8 path"),
+        ]),
+    );
+    ws.write_config(STACK);
+    ws.init();
+    let apply = ws.spawn(&["apply", "-auto-approve", "-no-color"]);
+    wait_for(Duration::from_secs(60), "CreateModel", || {
+        ws.emulator.count("CreateModel") > 0
+    });
+    // Killed mid-training; the provider's polls meet refused connections until it is back.
+    ws.emulator.restart();
+    let output = apply.wait_with_output().expect("terraform exits");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success(),
+        "the apply did not converge:\n{stdout}\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(
+        stdout.contains("Apply complete! Resources: 3 added"),
+        "{stdout}"
+    );
+    assert_eq!(
+        ws.emulator.model_versions("boards"),
+        ["1"],
+        "one training, kept across the restart"
+    );
+    assert_state_matches_emulator(&ws);
+}
+
+#[test]
+fn an_apply_interrupted_during_a_create_call_converges_without_duplicates() {
+    let ws = Workspace::in_process();
+    ws.write_config("resource \"lookoutvision_project\" \"p\" {\n  name = \"slow\"\n}\n");
+    ws.init();
+    ws.emulator.admin_post(
+        "/_emulator/faults",
+        r#"{"operation": "CreateProject", "count": 1, "delay": "3s"}"#,
+    );
+    let apply = ws.spawn(&["apply", "-auto-approve", "-no-color"]);
+    // Terraform is planning or already waiting on the slow CreateProject.
+    std::thread::sleep(Duration::from_millis(1500));
+    signal(apply.id(), "INT");
+    let output = apply.wait_with_output().expect("terraform exits");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        stdout.contains("Interrupt received") || !output.status.success(),
+        "terraform saw the interrupt: {stdout}"
+    );
+
+    ws.apply();
+    assert_eq!(ws.emulator.project_names(), ["slow"]);
+    assert_eq!(
+        ws.emulator.count("CreateProject"),
+        1,
+        "the project was created once"
+    );
+    assert_state_matches_emulator(&ws);
+    ws.assert_plan_empty(true);
+}
