@@ -7,6 +7,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
+use serde_json::Value as Json;
 use tokio_util::sync::CancellationToken;
 
 use super::diag::{Diagnostic, Diagnostics};
@@ -129,6 +130,17 @@ pub trait Resource<C>: Send + Sync {
     /// The identifying attributes for an import ID (read then fills in the rest).
     fn import(&self, id: &str) -> Result<Value, Diagnostic>;
 
+    /// Brings stored state written under an older schema version (`from_version`, below the
+    /// schema's [`version`](Schema::version)) to the current version's shape, in Terraform's
+    /// JSON form. State at the current version is never passed here: it needs no upgrade.
+    /// Attributes the current schema no longer has may be left in; the framework drops them.
+    ///
+    /// The default knows no older version: a resource that raises its schema version overrides
+    /// this, answering [`missing_upgrade`] for versions it cannot upgrade from.
+    fn upgrade(&self, from_version: i64, _state: Json) -> Result<Json, Diagnostic> {
+        Err(missing_upgrade(self.type_name(), from_version))
+    }
+
     /// Top-level arguments the service never reports back, so an import leaves them null. The
     /// first plan after an import adopts their configured values in place instead of replacing
     /// the resource for them.
@@ -143,6 +155,17 @@ pub fn invalid_import_id(type_name: &str, problem: &str) -> Diagnostic {
         format!("Invalid import ID for {type_name}"),
         format!(
             "{problem} Correct the ID in the `terraform import` command or the `import` block."
+        ),
+    )
+}
+
+/// The error of [`Resource::upgrade`] for stored state of a schema version it cannot upgrade.
+pub fn missing_upgrade(type_name: &str, from_version: i64) -> Diagnostic {
+    Diagnostic::error(
+        format!("No upgrade of {type_name} state from schema version {from_version}"),
+        format!(
+            "The provider cannot upgrade {type_name} state written under schema version \
+             {from_version}. This is a bug in the provider; please report it."
         ),
     )
 }
