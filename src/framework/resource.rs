@@ -113,16 +113,18 @@ pub trait Resource<C>: Send + Sync {
     /// Refreshes `state`; `None` when the object no longer exists.
     async fn read(&self, ctx: &Context<'_, C>, state: &Value) -> Result<Option<Value>, Failure>;
 
-    /// Changes the remote object in place. Only called when something other than provider-only
-    /// settings changed; resources whose every argument forces replacement keep the default.
+    /// Changes the remote object in place and returns the new state. Only called when something
+    /// other than provider-only settings (such as `timeouts`) changed and nothing forces
+    /// replacement.
+    ///
+    /// Required even of a resource whose every argument forces replacement, so that no resource
+    /// can record changes without making them: such a resource answers [`replace_only`].
     async fn update(
         &self,
-        _ctx: &Context<'_, C>,
-        _prior: &Value,
+        ctx: &Context<'_, C>,
+        prior: &Value,
         planned: &Value,
-    ) -> Result<Value, Failure> {
-        Ok(planned.clone())
-    }
+    ) -> Result<Value, Failure>;
 
     /// Deletes the remote object and waits until it is gone.
     async fn delete(&self, ctx: &Context<'_, C>, state: &Value) -> Result<(), Failure>;
@@ -157,6 +159,21 @@ pub fn invalid_import_id(type_name: &str, problem: &str) -> Diagnostic {
             "{problem} Correct the ID in the `terraform import` command or the `import` block."
         ),
     )
+}
+
+/// What [`Resource::update`] answers for a resource whose every argument forces replacement.
+/// Terraform plans a replacement for any change to such a resource, so an in-place update that
+/// reaches it anyway is a bug, which must fail rather than record values the service never got.
+pub fn replace_only(type_name: &str) -> Failure {
+    Diagnostic::error(
+        format!("In-place update of {type_name} requested"),
+        format!(
+            "Terraform asked the provider to update {type_name} in place, but every argument of \
+             {type_name} forces replacement, so the provider changed nothing. This is a bug in \
+             the provider; please report it."
+        ),
+    )
+    .into()
 }
 
 /// The error of [`Resource::upgrade`] for stored state of a schema version it cannot upgrade.

@@ -103,21 +103,32 @@ impl<P: Provider> ProviderService<P> {
 
 #[cfg(test)]
 mod tests {
-    use super::super::testing::{configured, decode, encode, widget_state, widget_type, WIDGET};
+    use super::super::testing::{
+        configured, decode, encode, resource_type, widget_state, widget_type, FIXTURE, WIDGET,
+    };
+    use super::super::IMPORTED;
     use super::*;
 
     async fn apply(
         prior: &Value,
         planned: &Value,
     ) -> (pb::apply_resource_change::Response, Vec<String>) {
-        let ty = widget_type();
+        apply_to(WIDGET, prior, planned).await
+    }
+
+    async fn apply_to(
+        type_name: &str,
+        prior: &Value,
+        planned: &Value,
+    ) -> (pb::apply_resource_change::Response, Vec<String>) {
+        let ty = resource_type(type_name);
         let service = configured().await;
         let response = service
             .apply(&pb::apply_resource_change::Request {
-                type_name: WIDGET.to_owned(),
+                type_name: type_name.to_owned(),
                 prior_state: Some(encode(prior, &ty)),
                 planned_state: Some(encode(planned, &ty)),
-                planned_private: b"{\"imported\":true}".to_vec(),
+                planned_private: IMPORTED.to_vec(),
                 ..Default::default()
             })
             .await;
@@ -165,5 +176,20 @@ mod tests {
             response.diagnostics[0].summary,
             "Provider left a value unknown after apply"
         );
+    }
+
+    #[tokio::test]
+    async fn an_update_of_a_resource_that_only_replaces_fails_and_keeps_the_prior_state() {
+        // Terraform replaces a fixture for any change, so this apply is a bug somewhere; it must
+        // not record a name the service never received.
+        let fixture = |name: &str| Value::object([("id", "f".into()), ("name", name.into())]);
+        let (response, calls) = apply_to(FIXTURE, &fixture("a"), &fixture("b")).await;
+        assert!(calls.is_empty());
+        assert_eq!(
+            response.diagnostics[0].summary,
+            "In-place update of test_fixture requested"
+        );
+        let state = decode(&response.new_state.unwrap(), &resource_type(FIXTURE));
+        assert_eq!(state, fixture("a"));
     }
 }

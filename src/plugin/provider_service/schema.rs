@@ -61,13 +61,13 @@ impl<P: Provider> ProviderService<P> {
 
 #[cfg(test)]
 mod tests {
-    use super::super::testing::{service, WIDGET};
+    use super::super::testing::{service, FIXTURE, WIDGET};
 
     #[test]
     fn metadata_lists_the_resource_types_and_capabilities() {
         let metadata = service().metadata();
         let types: Vec<_> = metadata.resources.iter().map(|r| &r.type_name).collect();
-        assert_eq!(types, [WIDGET]);
+        assert_eq!(types, [FIXTURE, WIDGET]);
         let capabilities = metadata.server_capabilities.unwrap();
         assert!(capabilities.plan_destroy && capabilities.get_provider_schema_optional);
         assert!(!capabilities.move_resource_state);

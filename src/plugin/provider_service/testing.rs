@@ -8,14 +8,17 @@ use async_trait::async_trait;
 
 use super::{convert, pb, ProviderService};
 use crate::framework::diag::{Diagnostic, Diagnostics};
-use crate::framework::resource::{Context, Failure, Provider, Resource};
+use crate::framework::resource::{replace_only, Context, Failure, Provider, Resource};
 use crate::framework::schema::{Attribute, Block, Schema};
 use crate::framework::timeouts::Timeouts;
 use crate::framework::validate;
 use crate::framework::value::{Type, Value};
 
-/// The test resource's type name.
+/// The type name of the test resource with an argument that changes in place.
 pub(super) const WIDGET: &str = "test_widget";
+
+/// The type name of the test resource whose every argument forces replacement.
+pub(super) const FIXTURE: &str = "test_fixture";
 
 /// The configured client: the resource operations it was used for, as `"create <name>"`.
 #[derive(Debug, Default)]
@@ -75,7 +78,7 @@ impl Provider for TestProvider {
     }
 
     fn resources(&self) -> Vec<Arc<dyn Resource<Calls>>> {
-        vec![Arc::new(Widget)]
+        vec![Arc::new(Widget), Arc::new(Fixture)]
     }
 }
 
@@ -171,6 +174,46 @@ impl Resource<Calls> for Widget {
     }
 }
 
+/// A resource whose every argument (`name`) forces replacement.
+struct Fixture;
+
+#[async_trait]
+impl Resource<Calls> for Fixture {
+    fn type_name(&self) -> &'static str {
+        FIXTURE
+    }
+
+    fn schema(&self) -> Schema {
+        Schema::new(
+            Block::new("A fixture.")
+                .attribute(Attribute::computed("id", Type::String).stable())
+                .attribute(Attribute::required("name", Type::String).requires_replace()),
+        )
+    }
+
+    async fn create(&self, ctx: &Context<'_, Calls>, planned: &Value) -> Result<Value, Failure> {
+        ctx.client.record("create", planned);
+        Ok(planned.clone())
+    }
+
+    async fn read(&self, _: &Context<'_, Calls>, state: &Value) -> Result<Option<Value>, Failure> {
+        Ok(Some(state.clone()))
+    }
+
+    async fn update(&self, _: &Context<'_, Calls>, _: &Value, _: &Value) -> Result<Value, Failure> {
+        Err(replace_only(FIXTURE))
+    }
+
+    async fn delete(&self, ctx: &Context<'_, Calls>, state: &Value) -> Result<(), Failure> {
+        ctx.client.record("delete", state);
+        Ok(())
+    }
+
+    fn import(&self, id: &str) -> Result<Value, Diagnostic> {
+        Ok(Value::object([("id", id.into()), ("name", id.into())]))
+    }
+}
+
 /// A service for [`TestProvider`], not configured.
 pub(super) fn service() -> ProviderService<TestProvider> {
     ProviderService::new(TestProvider)
@@ -197,7 +240,12 @@ pub(super) fn provider_config(region: &str, refuse: bool) -> pb::DynamicValue {
 
 /// The type of [`Widget`] values, `timeouts` block included.
 pub(super) fn widget_type() -> Type {
-    service().resources[WIDGET].ty.clone()
+    resource_type(WIDGET)
+}
+
+/// The type of the values of resource type `type_name`.
+pub(super) fn resource_type(type_name: &str) -> Type {
+    service().resources[type_name].ty.clone()
 }
 
 /// The state of a widget called `name`, of size 1.
