@@ -76,8 +76,7 @@ async fn serve_debug() -> anyhow::Result<()> {
     // In debug mode the developer owns the process, so Ctrl-C ends it gracefully. The listener
     // is registered before anything is announced: a Ctrl-C that arrived before the server first
     // polled its shutdown future would otherwise kill the process outright.
-    let mut interrupts = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::interrupt())
-        .context("could not listen for Ctrl-C")?;
+    let mut interrupts = server::Interrupts::listen().context("could not listen for Ctrl-C")?;
     let plugin = PluginServer::unmanaged(LookoutVisionProvider, NetworkChoice::Auto)?;
     let reattach = plugin.reattach_config(SOURCE_ADDRESS);
     println!(

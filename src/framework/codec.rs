@@ -173,7 +173,8 @@ impl<'t> ObjectDecoder<'t> {
     /// Decodes attribute `name` with `decode`, given the attribute's type.
     ///
     /// A name the type lacks is an error rather than something to drop: the value was written
-    /// for another schema (state from an older version must go through an explicit upgrade).
+    /// for another schema. Only stored state may hold attributes that a later schema removed,
+    /// and [`json::from_value`](super::json::from_value) skips those before they get here.
     pub(crate) fn attribute(
         &mut self,
         name: &str,

@@ -2,7 +2,7 @@
 //! `UpgradeResourceState` (`RawState.json`).
 //!
 //! JSON null is null; objects are read against object types, with missing attributes null and
-//! unknown ones an error (state written by another schema must go through an explicit upgrade);
+//! attributes the type lacks an error, or dropped where the caller says (see [`Undeclared`]);
 //! lists and sets are arrays; maps are objects. Numbers are JSON numbers, or strings holding a
 //! decimal for tolerance, under the same rules as [`msgpack`](super::msgpack). Unknown values
 //! cannot appear in state, so there is no JSON form of them.
@@ -15,29 +15,48 @@ use super::codec::{
 pub use super::codec::{DecodeError, EncodeError};
 use super::value::{Number, Type, Value};
 
-/// Reads a value of type `ty` from the JSON document in `bytes`.
-pub fn decode(bytes: &[u8], ty: &Type) -> Result<Value, DecodeError> {
-    let json: Json = serde_json::from_slice(bytes)
-        .map_err(|e| DecodeError::new(format!("invalid JSON: {e}")))?;
-    from_json(&json, ty)
+/// What reading an object does with an attribute its type does not have.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Undeclared {
+    /// Refuse it: the value was written for another type.
+    Reject,
+    /// Leave it out: stored state keeps the attributes that a later schema version removed.
+    Drop,
 }
 
-fn from_json(json: &Json, ty: &Type) -> Result<Value, DecodeError> {
+/// Reads a value of type `ty` from the JSON document in `bytes`; attributes `ty` lacks are an
+/// error.
+pub fn decode(bytes: &[u8], ty: &Type) -> Result<Value, DecodeError> {
+    from_value(&parse(bytes)?, ty, Undeclared::Reject)
+}
+
+/// The JSON document in `bytes`, not yet read against a type.
+pub fn parse(bytes: &[u8]) -> Result<Json, DecodeError> {
+    serde_json::from_slice(bytes).map_err(|e| DecodeError::new(format!("invalid JSON: {e}")))
+}
+
+/// Reads `json` as a value of type `ty`, treating object attributes that `ty` lacks, at any
+/// depth, as `undeclared` says.
+pub fn from_value(json: &Json, ty: &Type, undeclared: Undeclared) -> Result<Value, DecodeError> {
     Ok(match (ty, json) {
         (_, Json::Null) => Value::Null,
         (Type::String, Json::String(s)) => Value::String(s.clone()),
         (Type::Number, Json::Number(n)) => Value::Number(number(n)?),
         (Type::Number, Json::String(s)) => Value::Number(number_from_str(s)?),
         (Type::Bool, Json::Bool(b)) => Value::Bool(*b),
-        (Type::List(element), Json::Array(items)) => Value::List(elements(items, element)?),
-        (Type::Set(element), Json::Array(items)) => Value::Set(elements(items, element)?),
+        (Type::List(element), Json::Array(items)) => {
+            Value::List(elements(items, element, undeclared)?)
+        }
+        (Type::Set(element), Json::Array(items)) => {
+            Value::Set(elements(items, element, undeclared)?)
+        }
         (Type::Map(element), Json::Object(entries)) => Value::Map(
             entries
                 .iter()
                 .map(|(key, item)| {
                     Ok((
                         key.clone(),
-                        from_json(item, element).map_err(|e| e.in_key(key))?,
+                        from_value(item, element, undeclared).map_err(|e| e.in_key(key))?,
                     ))
                 })
                 .collect::<Result<_, DecodeError>>()?,
@@ -45,7 +64,10 @@ fn from_json(json: &Json, ty: &Type) -> Result<Value, DecodeError> {
         (Type::Object(attributes), Json::Object(entries)) => {
             let mut object = ObjectDecoder::new(attributes);
             for (name, item) in entries {
-                object.attribute(name, |ty| from_json(item, ty))?;
+                if undeclared == Undeclared::Drop && !attributes.contains_key(name) {
+                    continue;
+                }
+                object.attribute(name, |ty| from_value(item, ty, undeclared))?;
             }
             object.finish()
         }
@@ -53,11 +75,15 @@ fn from_json(json: &Json, ty: &Type) -> Result<Value, DecodeError> {
     })
 }
 
-fn elements(items: &[Json], element: &Type) -> Result<Vec<Value>, DecodeError> {
+fn elements(
+    items: &[Json],
+    element: &Type,
+    undeclared: Undeclared,
+) -> Result<Vec<Value>, DecodeError> {
     items
         .iter()
         .enumerate()
-        .map(|(index, item)| from_json(item, element).map_err(|e| e.in_element(index)))
+        .map(|(index, item)| from_value(item, element, undeclared).map_err(|e| e.in_element(index)))
         .collect()
 }
 
@@ -186,6 +212,50 @@ mod tests {
             .unwrap_err()
             .message
             .starts_with("invalid JSON"));
+    }
+
+    #[test]
+    fn dropping_undeclared_attributes_reaches_nested_objects() {
+        let ty = Type::object([
+            ("name", Type::String),
+            ("rule", Type::list(Type::object([("size", Type::Number)]))),
+            ("tags", Type::map(Type::String)),
+        ]);
+        let stored = json!({
+            "name": "p",
+            "removed": {"any": "shape"},
+            "rule": [{"size": 1, "removed_too": true}],
+            "tags": {"removed": "is a key here, not an attribute"},
+        });
+        assert_eq!(
+            from_value(&stored, &ty, Undeclared::Drop).unwrap(),
+            Value::object([
+                ("name", "p".into()),
+                (
+                    "rule",
+                    Value::List(vec![Value::object([("size", 1.into())])])
+                ),
+                (
+                    "tags",
+                    Value::Map(
+                        [(
+                            "removed".to_owned(),
+                            "is a key here, not an attribute".into()
+                        )]
+                        .into()
+                    )
+                ),
+            ])
+        );
+        let error = from_value(&stored, &ty, Undeclared::Reject).unwrap_err();
+        assert_eq!(error.to_string(), r#"unsupported attribute "removed""#);
+        // Declared attributes are still checked.
+        let error =
+            from_value(&json!({"rule": [{"size": "x"}]}), &ty, Undeclared::Drop).unwrap_err();
+        assert_eq!(
+            error.to_string(),
+            r#"at .rule[0].size: expected number, found string "x""#
+        );
     }
 
     #[test]

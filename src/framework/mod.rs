@@ -10,5 +10,6 @@ pub mod plan;
 pub mod resource;
 pub mod schema;
 pub mod timeouts;
+pub mod upgrade;
 pub mod validate;
 pub mod value;

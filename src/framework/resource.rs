@@ -7,6 +7,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
+use serde_json::Value as Json;
 use tokio_util::sync::CancellationToken;
 
 use super::diag::{Diagnostic, Diagnostics};
@@ -112,22 +113,35 @@ pub trait Resource<C>: Send + Sync {
     /// Refreshes `state`; `None` when the object no longer exists.
     async fn read(&self, ctx: &Context<'_, C>, state: &Value) -> Result<Option<Value>, Failure>;
 
-    /// Changes the remote object in place. Only called when something other than provider-only
-    /// settings changed; resources whose every argument forces replacement keep the default.
+    /// Changes the remote object in place and returns the new state. Only called when something
+    /// other than provider-only settings (such as `timeouts`) changed and nothing forces
+    /// replacement.
+    ///
+    /// Required even of a resource whose every argument forces replacement, so that no resource
+    /// can record changes without making them: such a resource answers [`replace_only`].
     async fn update(
         &self,
-        _ctx: &Context<'_, C>,
-        _prior: &Value,
+        ctx: &Context<'_, C>,
+        prior: &Value,
         planned: &Value,
-    ) -> Result<Value, Failure> {
-        Ok(planned.clone())
-    }
+    ) -> Result<Value, Failure>;
 
     /// Deletes the remote object and waits until it is gone.
     async fn delete(&self, ctx: &Context<'_, C>, state: &Value) -> Result<(), Failure>;
 
     /// The identifying attributes for an import ID (read then fills in the rest).
     fn import(&self, id: &str) -> Result<Value, Diagnostic>;
+
+    /// Brings stored state written under an older schema version (`from_version`, below the
+    /// schema's [`version`](Schema::version)) to the current version's shape, in Terraform's
+    /// JSON form. State at the current version is never passed here: it needs no upgrade.
+    /// Attributes the current schema no longer has may be left in; the framework drops them.
+    ///
+    /// The default knows no older version: a resource that raises its schema version overrides
+    /// this, answering [`missing_upgrade`] for versions it cannot upgrade from.
+    fn upgrade(&self, from_version: i64, _state: Json) -> Result<Json, Diagnostic> {
+        Err(missing_upgrade(self.type_name(), from_version))
+    }
 
     /// Top-level arguments the service never reports back, so an import leaves them null. The
     /// first plan after an import adopts their configured values in place instead of replacing
@@ -143,6 +157,32 @@ pub fn invalid_import_id(type_name: &str, problem: &str) -> Diagnostic {
         format!("Invalid import ID for {type_name}"),
         format!(
             "{problem} Correct the ID in the `terraform import` command or the `import` block."
+        ),
+    )
+}
+
+/// What [`Resource::update`] answers for a resource whose every argument forces replacement.
+/// Terraform plans a replacement for any change to such a resource, so an in-place update that
+/// reaches it anyway is a bug, which must fail rather than record values the service never got.
+pub fn replace_only(type_name: &str) -> Failure {
+    Diagnostic::error(
+        format!("In-place update of {type_name} requested"),
+        format!(
+            "Terraform asked the provider to update {type_name} in place, but every argument of \
+             {type_name} forces replacement, so the provider changed nothing. This is a bug in \
+             the provider; please report it."
+        ),
+    )
+    .into()
+}
+
+/// The error of [`Resource::upgrade`] for stored state of a schema version it cannot upgrade.
+pub fn missing_upgrade(type_name: &str, from_version: i64) -> Diagnostic {
+    Diagnostic::error(
+        format!("No upgrade of {type_name} state from schema version {from_version}"),
+        format!(
+            "The provider cannot upgrade {type_name} state written under schema version \
+             {from_version}. This is a bug in the provider; please report it."
         ),
     )
 }

@@ -158,6 +158,19 @@ impl GrpcController for Controller {
     }
 }
 
+// The plugin process ignores SIGINT and watches its parent through unix APIs; nothing else in
+// the crate needs unix (the listener falls back to TCP without it). One error here, instead of
+// unresolved imports further on, says what a port has to provide.
+#[cfg(not(unix))]
+compile_error!(
+    "terraform-provider-lookoutvision supports only unix platforms: its plugin process ignores \
+     SIGINT (Terraform turns Ctrl-C into StopProvider) and exits when the process that started \
+     it has gone, through unix signals and parent process ids. A port to another platform must \
+     provide both in src/plugin/server.rs (on Windows: tokio::signal::windows::ctrl_c and a \
+     handle on the parent process); the listener already falls back to TCP, as go-plugin does \
+     on Windows."
+);
+
 /// Resolves when the process that started the plugin has gone (the plugin was re-parented),
 /// so that a provider never outlives a killed Terraform.
 #[cfg(unix)]
@@ -175,11 +188,35 @@ pub async fn parent_exited() {
     }
 }
 
+/// Ctrl-C (SIGINT) as a stream of events. While one exists, SIGINT no longer ends the process.
+#[cfg(unix)]
+#[derive(Debug)]
+pub struct Interrupts(tokio::signal::unix::Signal);
+
+#[cfg(unix)]
+impl Interrupts {
+    /// Starts listening, at once: an interrupt that arrives before the first [`Self::recv`] is
+    /// kept for it rather than ending the process.
+    ///
+    /// # Panics
+    ///
+    /// Outside a Tokio runtime with I/O enabled.
+    pub fn listen() -> std::io::Result<Self> {
+        tokio::signal::unix::signal(tokio::signal::unix::SignalKind::interrupt()).map(Self)
+    }
+
+    /// Waits for the next interrupt; `None` once no more can arrive.
+    pub async fn recv(&mut self) -> Option<()> {
+        self.0.recv().await
+    }
+}
+
 /// Ignores Ctrl-C for the life of the process. Terraform shares the process group and turns
 /// Ctrl-C into `StopProvider`, which lets in-flight operations save state; dying on SIGINT
 /// would lose it.
+#[cfg(unix)]
 pub fn ignore_interrupts() -> std::io::Result<()> {
-    let mut interrupts = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::interrupt())?;
+    let mut interrupts = Interrupts::listen()?;
     tokio::spawn(async move {
         while interrupts.recv().await.is_some() {
             tracing::debug!("Ignoring SIGINT; Terraform stops the provider through StopProvider.");

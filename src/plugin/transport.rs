@@ -4,6 +4,7 @@
 use std::fmt;
 use std::io;
 use std::ops::RangeInclusive;
+#[cfg(unix)]
 use std::path::{Path, PathBuf};
 use std::pin::Pin;
 use std::task::{Context, Poll};

@@ -11,7 +11,7 @@ use super::{
 use crate::aws::retry::{retry_conflicts, RetryError};
 use crate::aws::{client_token, ApiError, Client};
 use crate::framework::diag::Diagnostic;
-use crate::framework::resource::{Context, Failure, Resource};
+use crate::framework::resource::{replace_only, Context, Failure, Resource};
 use crate::framework::schema::{Attribute, Block, Schema};
 use crate::framework::timeouts::{Operation, Timeouts};
 use crate::framework::value::{Type, Value};
@@ -146,6 +146,16 @@ impl Resource<Client> for Project {
             timestamp(description.and_then(|d| d.creation_timestamp())),
             current.get("timeouts").clone(),
         )))
+    }
+
+    /// Every argument replaces the project, so Terraform never plans an update in place.
+    async fn update(
+        &self,
+        _ctx: &Context<'_, Client>,
+        _prior: &Value,
+        _planned: &Value,
+    ) -> Result<Value, Failure> {
+        Err(replace_only(TYPE_NAME))
     }
 
     async fn delete(&self, ctx: &Context<'_, Client>, current: &Value) -> Result<(), Failure> {

@@ -1,0 +1,296 @@
+//! The tfplugin6 `Provider` service: protocol messages in, framework calls out.
+//!
+//! Every problem is reported as diagnostics inside an OK response (a gRPC error reads as
+//! "Plugin error" to users), and every RPC works on a cold process: Terraform skips
+//! `GetProviderSchema` on later processes because `get_provider_schema_optional` is set.
+//!
+//! One module per RPC family, as terraform-plugin-framework's `internal/fwserver` has it; this
+//! one holds what they share and the gRPC trait implementation, which only delegates.
+
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex, PoisonError, RwLock};
+
+use tokio_util::sync::CancellationToken;
+use tonic::{Request, Response, Status};
+use tracing::Instrument;
+
+use super::convert;
+use crate::framework::diag::{Diagnostic, Diagnostics};
+use crate::framework::resource::{full_schema, Provider, Resource};
+use crate::framework::schema::Schema;
+use crate::framework::timeouts::Timeouts;
+use crate::framework::value::Type;
+use crate::proto::tfplugin6 as pb;
+use crate::proto::tfplugin6::provider_server::Provider as ProviderRpc;
+
+mod apply;
+mod data_source;
+mod import;
+mod move_state;
+mod plan;
+mod provider_config;
+mod read;
+mod schema;
+#[cfg(test)]
+mod testing;
+mod upgrade;
+mod validate;
+
+/// Private data of a freshly imported resource: its unobservable arguments are still unknown.
+/// Import writes it, plan reads it, and apply spends it.
+const IMPORTED: &[u8] = br#"{"imported":true}"#;
+
+/// Cancels every in-flight wait and retry when Terraform sends `StopProvider`, then re-arms so
+/// that later operations (such as the state-saving after an interrupted apply) still run.
+#[derive(Debug, Default)]
+pub struct StopSignal {
+    current: Mutex<CancellationToken>,
+}
+
+impl StopSignal {
+    /// The token that operations starting now select on.
+    pub fn token(&self) -> CancellationToken {
+        self.current
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+    }
+
+    /// Cancels the current token and installs a fresh one.
+    pub fn stop(&self) {
+        let mut current = self.current.lock().unwrap_or_else(PoisonError::into_inner);
+        std::mem::take(&mut *current).cancel();
+    }
+}
+
+/// A resource type with what the service derives from it once, up front.
+struct ResourceType<C> {
+    resource: Arc<dyn Resource<C>>,
+    schema: Schema,
+    ty: Type,
+    timeouts: Timeouts,
+}
+
+/// Serves one [`Provider`] over tfplugin6.
+pub struct ProviderService<P: Provider> {
+    provider: Arc<P>,
+    provider_schema: Schema,
+    provider_type: Type,
+    resources: BTreeMap<String, ResourceType<P::Client>>,
+    client: RwLock<Option<Arc<P::Client>>>,
+    stop: StopSignal,
+}
+
+impl<P: Provider> ProviderService<P> {
+    /// Prepares the schemas of `provider` and its resources once, up front.
+    pub fn new(provider: P) -> Self {
+        let provider_schema = provider.schema();
+        let resources = provider
+            .resources()
+            .into_iter()
+            .map(|resource| {
+                let schema = full_schema(resource.as_ref());
+                let entry = ResourceType {
+                    ty: schema.block.implied_type(),
+                    timeouts: resource.timeouts(),
+                    resource: resource.clone(),
+                    schema,
+                };
+                (resource.type_name().to_owned(), entry)
+            })
+            .collect();
+        ProviderService {
+            provider_type: provider_schema.block.implied_type(),
+            provider_schema,
+            provider: Arc::new(provider),
+            resources,
+            client: RwLock::new(None),
+            stop: StopSignal::default(),
+        }
+    }
+
+    /// The signal `StopProvider` fires.
+    pub fn stop_signal(&self) -> &StopSignal {
+        &self.stop
+    }
+
+    fn resource(&self, type_name: &str) -> Result<&ResourceType<P::Client>, Diagnostic> {
+        self.resources.get(type_name).ok_or_else(|| {
+            Diagnostic::error(
+                format!("Unknown resource type {type_name}"),
+                format!(
+                    "This provider has no resource type {type_name:?}; it offers {}. Check the \
+                     type's spelling, and that `required_providers` selects the provider version \
+                     that offers it.",
+                    self.resources
+                        .keys()
+                        .cloned()
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+            )
+        })
+    }
+
+    fn client(&self) -> Option<Arc<P::Client>> {
+        self.client
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+    }
+
+    fn configured_client(&self) -> Result<Arc<P::Client>, Diagnostic> {
+        self.client().ok_or_else(|| {
+            Diagnostic::error(
+                "Provider not configured",
+                "Terraform did not configure the provider before using a resource. This is a bug \
+                 in the provider or in Terraform; please report it.",
+            )
+        })
+    }
+}
+
+fn span(rpc: &'static str, resource_type: &str) -> tracing::Span {
+    tracing::info_span!("rpc", tf_rpc = rpc, tf_resource_type = resource_type)
+}
+
+/// The diagnostics of an RPC whose only answer is diagnostics.
+fn diags_only(result: Result<Diagnostics, Diagnostic>) -> Vec<pb::Diagnostic> {
+    convert::diagnostics(&result.unwrap_or_else(Diagnostics::from))
+}
+
+#[tonic::async_trait]
+impl<P: Provider> ProviderRpc for ProviderService<P> {
+    async fn get_metadata(
+        &self,
+        _: Request<pb::get_metadata::Request>,
+    ) -> Result<Response<pb::get_metadata::Response>, Status> {
+        Ok(Response::new(self.metadata()))
+    }
+
+    async fn get_provider_schema(
+        &self,
+        _: Request<pb::get_provider_schema::Request>,
+    ) -> Result<Response<pb::get_provider_schema::Response>, Status> {
+        Ok(Response::new(self.provider_schemas()))
+    }
+
+    async fn validate_provider_config(
+        &self,
+        req: Request<pb::validate_provider_config::Request>,
+    ) -> Result<Response<pb::validate_provider_config::Response>, Status> {
+        let _span = span("ValidateProviderConfig", "").entered();
+        Ok(Response::new(self.validate_provider(&req.into_inner())))
+    }
+
+    async fn validate_resource_config(
+        &self,
+        req: Request<pb::validate_resource_config::Request>,
+    ) -> Result<Response<pb::validate_resource_config::Response>, Status> {
+        let req = req.into_inner();
+        let _span = span("ValidateResourceConfig", &req.type_name).entered();
+        Ok(Response::new(self.validate_resource(&req)))
+    }
+
+    async fn validate_data_resource_config(
+        &self,
+        req: Request<pb::validate_data_resource_config::Request>,
+    ) -> Result<Response<pb::validate_data_resource_config::Response>, Status> {
+        Ok(Response::new(data_source::validate(&req.into_inner())))
+    }
+
+    async fn upgrade_resource_state(
+        &self,
+        req: Request<pb::upgrade_resource_state::Request>,
+    ) -> Result<Response<pb::upgrade_resource_state::Response>, Status> {
+        let req = req.into_inner();
+        let _span = span("UpgradeResourceState", &req.type_name).entered();
+        Ok(Response::new(self.upgrade(&req)))
+    }
+
+    async fn get_resource_identity_schemas(
+        &self,
+        _: Request<pb::get_resource_identity_schemas::Request>,
+    ) -> Result<Response<pb::get_resource_identity_schemas::Response>, Status> {
+        Ok(Response::new(schema::identity_schemas()))
+    }
+
+    async fn configure_provider(
+        &self,
+        req: Request<pb::configure_provider::Request>,
+    ) -> Result<Response<pb::configure_provider::Response>, Status> {
+        let req = req.into_inner();
+        let response = self
+            .configure(&req)
+            .instrument(span("ConfigureProvider", ""))
+            .await;
+        Ok(Response::new(response))
+    }
+
+    async fn read_resource(
+        &self,
+        req: Request<pb::read_resource::Request>,
+    ) -> Result<Response<pb::read_resource::Response>, Status> {
+        let req = req.into_inner();
+        let span = span("ReadResource", &req.type_name);
+        Ok(Response::new(self.read(req).instrument(span).await))
+    }
+
+    async fn plan_resource_change(
+        &self,
+        req: Request<pb::plan_resource_change::Request>,
+    ) -> Result<Response<pb::plan_resource_change::Response>, Status> {
+        let req = req.into_inner();
+        let _span = span("PlanResourceChange", &req.type_name).entered();
+        Ok(Response::new(self.plan(&req)))
+    }
+
+    async fn apply_resource_change(
+        &self,
+        req: Request<pb::apply_resource_change::Request>,
+    ) -> Result<Response<pb::apply_resource_change::Response>, Status> {
+        let req = req.into_inner();
+        let response = self
+            .apply(&req)
+            .instrument(span("ApplyResourceChange", &req.type_name))
+            .await;
+        Ok(Response::new(response))
+    }
+
+    async fn import_resource_state(
+        &self,
+        req: Request<pb::import_resource_state::Request>,
+    ) -> Result<Response<pb::import_resource_state::Response>, Status> {
+        let req = req.into_inner();
+        let _span = span("ImportResourceState", &req.type_name).entered();
+        Ok(Response::new(self.import(&req)))
+    }
+
+    async fn move_resource_state(
+        &self,
+        req: Request<pb::move_resource_state::Request>,
+    ) -> Result<Response<pb::move_resource_state::Response>, Status> {
+        Ok(Response::new(move_state::refuse(&req.into_inner())))
+    }
+
+    async fn read_data_source(
+        &self,
+        req: Request<pb::read_data_source::Request>,
+    ) -> Result<Response<pb::read_data_source::Response>, Status> {
+        Ok(Response::new(data_source::read(&req.into_inner())))
+    }
+
+    async fn get_functions(
+        &self,
+        _: Request<pb::get_functions::Request>,
+    ) -> Result<Response<pb::get_functions::Response>, Status> {
+        Ok(Response::new(schema::functions()))
+    }
+
+    async fn stop_provider(
+        &self,
+        _: Request<pb::stop_provider::Request>,
+    ) -> Result<Response<pb::stop_provider::Response>, Status> {
+        Ok(Response::new(self.stop_operations()))
+    }
+}

@@ -1,0 +1,119 @@
+//! PlanResourceChange: the framework's planning rules, the import exception, and the
+//! resource's own plan adjustments.
+
+use super::{convert, pb, ProviderService, IMPORTED};
+use crate::framework::diag::{Diagnostic, PathStep};
+use crate::framework::plan::plan_change;
+use crate::framework::resource::Provider;
+
+impl<P: Provider> ProviderService<P> {
+    /// PlanResourceChange.
+    pub(super) fn plan(
+        &self,
+        req: &pb::plan_resource_change::Request,
+    ) -> pb::plan_resource_change::Response {
+        self.planned(req)
+            .unwrap_or_else(|diag| pb::plan_resource_change::Response {
+                diagnostics: convert::diagnostics(&diag.into()),
+                ..Default::default()
+            })
+    }
+
+    fn planned(
+        &self,
+        req: &pb::plan_resource_change::Request,
+    ) -> Result<pb::plan_resource_change::Response, Diagnostic> {
+        let rt = self.resource(&req.type_name)?;
+        let prior = convert::decode(req.prior_state.as_ref(), &rt.ty, "prior state")?;
+        let proposed = convert::decode(
+            req.proposed_new_state.as_ref(),
+            &rt.ty,
+            "proposed new state",
+        )?;
+        let config = convert::decode(req.config.as_ref(), &rt.ty, "configuration")?;
+        let mut planned = plan_change(&rt.schema.block, &prior, &proposed, &config);
+        if req.prior_private == IMPORTED {
+            // The import could not observe these arguments, so their configured values are
+            // adopted in place rather than replacing the resource for them.
+            let unobservable = rt.resource.unobservable();
+            planned.requires_replace.retain(|path| {
+                !matches!(path.0.as_slice(), [PathStep::Attribute(name)]
+                    if unobservable.contains(&name.as_str()) && prior.get(name).is_null())
+            });
+        }
+        if !planned.state.is_null() {
+            rt.resource
+                .modify_plan(self.client().as_deref(), &mut planned.state);
+        }
+        Ok(pb::plan_resource_change::Response {
+            planned_state: Some(convert::encode(&planned.state, &rt.ty, "planned state")?),
+            requires_replace: planned
+                .requires_replace
+                .iter()
+                .map(convert::attribute_path)
+                .collect(),
+            planned_private: req.prior_private.clone(),
+            ..Default::default()
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::testing::{decode, encode, service, widget_state, widget_type, WIDGET};
+    use super::*;
+    use crate::framework::value::Value;
+
+    fn plan(prior: &Value, config: &Value, private: &[u8]) -> pb::plan_resource_change::Response {
+        let ty = widget_type();
+        service().plan(&pb::plan_resource_change::Request {
+            type_name: WIDGET.to_owned(),
+            prior_state: Some(encode(prior, &ty)),
+            proposed_new_state: Some(encode(config, &ty)),
+            config: Some(encode(config, &ty)),
+            prior_private: private.to_vec(),
+            ..Default::default()
+        })
+    }
+
+    fn replaced(response: &pb::plan_resource_change::Response) -> Vec<String> {
+        use pb::attribute_path::step::Selector;
+        response
+            .requires_replace
+            .iter()
+            .flat_map(|path| &path.steps)
+            .filter_map(|step| match &step.selector {
+                Some(Selector::AttributeName(name)) => Some(name.clone()),
+                _ => None,
+            })
+            .collect()
+    }
+
+    #[test]
+    fn an_unobservable_argument_is_adopted_after_an_import_only() {
+        let prior = widget_state("w");
+        let mut config = prior.clone();
+        config.set("source", "s3://bucket/manifest".into());
+
+        let after_import = plan(&prior, &config, IMPORTED);
+        assert!(after_import.diagnostics.is_empty(), "{after_import:?}");
+        assert!(replaced(&after_import).is_empty());
+        assert_eq!(after_import.planned_private, IMPORTED);
+
+        let otherwise = plan(&prior, &config, b"");
+        assert_eq!(replaced(&otherwise), ["source"]);
+    }
+
+    #[test]
+    fn the_resource_adjusts_the_plan() {
+        let mut config = widget_state("w");
+        config.set("id", Value::Null);
+        config.set("size", Value::Null);
+        let created = plan(&Value::Null, &config, b"");
+        let planned = decode(&created.planned_state.unwrap(), &widget_type());
+        // The framework made the computed id unknown; the resource's modify_plan filled the
+        // optional size in.
+        assert_eq!(planned.get("id"), &Value::Unknown);
+        assert_eq!(planned.get("size").as_i64(), Some(1));
+    }
+}

@@ -1,0 +1,84 @@
+//! GetMetadata, GetProviderSchema, GetResourceIdentitySchemas and GetFunctions: what the
+//! provider offers.
+
+use std::collections::HashMap;
+
+use super::{convert, pb, ProviderService};
+use crate::framework::resource::Provider;
+
+/// What this server supports beyond the base protocol.
+fn capabilities() -> pb::ServerCapabilities {
+    pb::ServerCapabilities {
+        plan_destroy: true,
+        get_provider_schema_optional: true,
+        move_resource_state: false,
+        generate_resource_config: false,
+    }
+}
+
+/// No resource declares an identity, so there are no identity schemas.
+pub(super) fn identity_schemas() -> pb::get_resource_identity_schemas::Response {
+    pb::get_resource_identity_schemas::Response::default()
+}
+
+/// The provider defines no functions.
+pub(super) fn functions() -> pb::get_functions::Response {
+    pb::get_functions::Response::default()
+}
+
+impl<P: Provider> ProviderService<P> {
+    /// GetMetadata: the resource types, without their schemas.
+    pub(super) fn metadata(&self) -> pb::get_metadata::Response {
+        let resources = self
+            .resources
+            .keys()
+            .map(|type_name| pb::get_metadata::ResourceMetadata {
+                type_name: type_name.clone(),
+            })
+            .collect();
+        pb::get_metadata::Response {
+            server_capabilities: Some(capabilities()),
+            resources,
+            ..Default::default()
+        }
+    }
+
+    /// GetProviderSchema: the provider block's schema and every resource type's.
+    pub(super) fn provider_schemas(&self) -> pb::get_provider_schema::Response {
+        let resource_schemas: HashMap<String, pb::Schema> = self
+            .resources
+            .iter()
+            .map(|(name, rt)| (name.clone(), convert::schema(&rt.schema)))
+            .collect();
+        pb::get_provider_schema::Response {
+            provider: Some(convert::schema(&self.provider_schema)),
+            resource_schemas,
+            server_capabilities: Some(capabilities()),
+            ..Default::default()
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::testing::{service, FIXTURE, WIDGET};
+
+    #[test]
+    fn metadata_lists_the_resource_types_and_capabilities() {
+        let metadata = service().metadata();
+        let types: Vec<_> = metadata.resources.iter().map(|r| &r.type_name).collect();
+        assert_eq!(types, [FIXTURE, WIDGET]);
+        let capabilities = metadata.server_capabilities.unwrap();
+        assert!(capabilities.plan_destroy && capabilities.get_provider_schema_optional);
+        assert!(!capabilities.move_resource_state);
+    }
+
+    #[test]
+    fn resource_schemas_include_the_timeouts_block() {
+        let schemas = service().provider_schemas();
+        assert!(schemas.provider.is_some());
+        let widget = schemas.resource_schemas[WIDGET].block.as_ref().unwrap();
+        let blocks: Vec<_> = widget.block_types.iter().map(|b| &b.type_name).collect();
+        assert_eq!(blocks, ["timeouts"]);
+    }
+}

@@ -1,0 +1,270 @@
+//! A provider and a resource for the service's unit tests: small schemas, canned behaviour and a
+//! client that records the calls it receives.
+
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Duration;
+
+use async_trait::async_trait;
+
+use super::{convert, pb, ProviderService};
+use crate::framework::diag::{Diagnostic, Diagnostics};
+use crate::framework::resource::{replace_only, Context, Failure, Provider, Resource};
+use crate::framework::schema::{Attribute, Block, Schema};
+use crate::framework::timeouts::Timeouts;
+use crate::framework::validate;
+use crate::framework::value::{Type, Value};
+
+/// The type name of the test resource with an argument that changes in place.
+pub(super) const WIDGET: &str = "test_widget";
+
+/// The type name of the test resource whose every argument forces replacement.
+pub(super) const FIXTURE: &str = "test_fixture";
+
+/// The configured client: the resource operations it was used for, as `"create <name>"`.
+#[derive(Debug, Default)]
+pub(super) struct Calls(Mutex<Vec<String>>);
+
+impl Calls {
+    fn record(&self, operation: &str, state: &Value) {
+        let name = state.get("name").as_str().unwrap_or_default();
+        self.0
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .push(format!("{operation} {name}"));
+    }
+
+    pub(super) fn calls(&self) -> Vec<String> {
+        self.0
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+    }
+}
+
+/// A provider with a `region` (at most 5 characters; `"down"` fails to configure) and a
+/// `refuse` flag that its cross-attribute check rejects.
+pub(super) struct TestProvider;
+
+#[async_trait]
+impl Provider for TestProvider {
+    type Client = Calls;
+
+    fn type_name(&self) -> &'static str {
+        "test"
+    }
+
+    fn schema(&self) -> Schema {
+        Schema::new(
+            Block::new("A test provider.")
+                .attribute(
+                    Attribute::optional("region", Type::String)
+                        .validate(validate::string_length(1, 5)),
+                )
+                .attribute(Attribute::optional("refuse", Type::Bool)),
+        )
+    }
+
+    fn validate(&self, config: &Value, diags: &mut Diagnostics) {
+        if config.get("refuse").as_bool() == Some(true) {
+            diags.push(Diagnostic::error("Refused", "The test provider refuses."));
+        }
+    }
+
+    async fn configure(&self, config: &Value) -> Result<Calls, Diagnostics> {
+        match config.get("region").as_str() {
+            Some("down") => Err(Diagnostic::error("Region is down", "Try another.").into()),
+            _ => Ok(Calls::default()),
+        }
+    }
+
+    fn resources(&self) -> Vec<Arc<dyn Resource<Calls>>> {
+        vec![Arc::new(Widget), Arc::new(Fixture)]
+    }
+}
+
+/// A resource with a replacing `name` (at most 6 characters), an in-place `size` (13 is
+/// refused) and an unobservable, replacing `source`. Names choose canned outcomes: a create of
+/// `"half"` fails after creating the object; a read of `"gone"` finds nothing and a read of
+/// `"broken"` fails.
+struct Widget;
+
+#[async_trait]
+impl Resource<Calls> for Widget {
+    fn type_name(&self) -> &'static str {
+        WIDGET
+    }
+
+    fn schema(&self) -> Schema {
+        Schema::new(
+            Block::new("A widget.")
+                .attribute(Attribute::computed("id", Type::String).stable())
+                .attribute(
+                    Attribute::required("name", Type::String)
+                        .requires_replace()
+                        .validate(validate::string_length(1, 6)),
+                )
+                .attribute(Attribute::optional_computed("size", Type::Number))
+                .attribute(Attribute::optional("source", Type::String).requires_replace()),
+        )
+    }
+
+    fn timeouts(&self) -> Timeouts {
+        Timeouts {
+            create: Some(Duration::from_secs(60)),
+            ..Timeouts::default()
+        }
+    }
+
+    fn validate(&self, config: &Value, diags: &mut Diagnostics) {
+        if config.get("size").as_i64() == Some(13) {
+            diags.push(Diagnostic::error("Unlucky size", "Choose another size."));
+        }
+    }
+
+    fn modify_plan(&self, _client: Option<&Calls>, planned: &mut Value) {
+        if planned.get("size").is_unknown() {
+            planned.set("size", 1.into());
+        }
+    }
+
+    async fn create(&self, ctx: &Context<'_, Calls>, planned: &Value) -> Result<Value, Failure> {
+        ctx.client.record("create", planned);
+        if planned.get("name").as_str() == Some("half") {
+            return Err(
+                Failure::from(Diagnostic::error("Create failed", "Half-way."))
+                    .with_state(planned.clone()),
+            );
+        }
+        Ok(planned.clone())
+    }
+
+    async fn read(
+        &self,
+        _ctx: &Context<'_, Calls>,
+        state: &Value,
+    ) -> Result<Option<Value>, Failure> {
+        match state.get("id").as_str() {
+            Some("gone") => Ok(None),
+            Some("broken") => Err(Diagnostic::error("Read failed", "Try again.").into()),
+            _ => Ok(Some(state.clone())),
+        }
+    }
+
+    async fn update(
+        &self,
+        ctx: &Context<'_, Calls>,
+        _prior: &Value,
+        planned: &Value,
+    ) -> Result<Value, Failure> {
+        ctx.client.record("update", planned);
+        Ok(planned.clone())
+    }
+
+    async fn delete(&self, ctx: &Context<'_, Calls>, state: &Value) -> Result<(), Failure> {
+        ctx.client.record("delete", state);
+        Ok(())
+    }
+
+    fn import(&self, id: &str) -> Result<Value, Diagnostic> {
+        Ok(Value::object([("id", id.into()), ("name", id.into())]))
+    }
+
+    fn unobservable(&self) -> &'static [&'static str] {
+        &["source"]
+    }
+}
+
+/// A resource whose every argument (`name`) forces replacement.
+struct Fixture;
+
+#[async_trait]
+impl Resource<Calls> for Fixture {
+    fn type_name(&self) -> &'static str {
+        FIXTURE
+    }
+
+    fn schema(&self) -> Schema {
+        Schema::new(
+            Block::new("A fixture.")
+                .attribute(Attribute::computed("id", Type::String).stable())
+                .attribute(Attribute::required("name", Type::String).requires_replace()),
+        )
+    }
+
+    async fn create(&self, ctx: &Context<'_, Calls>, planned: &Value) -> Result<Value, Failure> {
+        ctx.client.record("create", planned);
+        Ok(planned.clone())
+    }
+
+    async fn read(&self, _: &Context<'_, Calls>, state: &Value) -> Result<Option<Value>, Failure> {
+        Ok(Some(state.clone()))
+    }
+
+    async fn update(&self, _: &Context<'_, Calls>, _: &Value, _: &Value) -> Result<Value, Failure> {
+        Err(replace_only(FIXTURE))
+    }
+
+    async fn delete(&self, ctx: &Context<'_, Calls>, state: &Value) -> Result<(), Failure> {
+        ctx.client.record("delete", state);
+        Ok(())
+    }
+
+    fn import(&self, id: &str) -> Result<Value, Diagnostic> {
+        Ok(Value::object([("id", id.into()), ("name", id.into())]))
+    }
+}
+
+/// A service for [`TestProvider`], not configured.
+pub(super) fn service() -> ProviderService<TestProvider> {
+    ProviderService::new(TestProvider)
+}
+
+/// A service for [`TestProvider`], configured.
+pub(super) async fn configured() -> ProviderService<TestProvider> {
+    let service = service();
+    let response = service
+        .configure(&pb::configure_provider::Request {
+            config: Some(provider_config("east", false)),
+            ..Default::default()
+        })
+        .await;
+    assert!(response.diagnostics.is_empty(), "{response:?}");
+    service
+}
+
+/// The provider block's configuration.
+pub(super) fn provider_config(region: &str, refuse: bool) -> pb::DynamicValue {
+    let config = Value::object([("region", region.into()), ("refuse", refuse.into())]);
+    encode(&config, &service().provider_type)
+}
+
+/// The type of [`Widget`] values, `timeouts` block included.
+pub(super) fn widget_type() -> Type {
+    resource_type(WIDGET)
+}
+
+/// The type of the values of resource type `type_name`.
+pub(super) fn resource_type(type_name: &str) -> Type {
+    service().resources[type_name].ty.clone()
+}
+
+/// The state of a widget called `name`, of size 1.
+pub(super) fn widget_state(name: &str) -> Value {
+    Value::object([
+        ("id", name.into()),
+        ("name", name.into()),
+        ("size", 1.into()),
+        ("source", Value::Null),
+        ("timeouts", Value::Null),
+    ])
+}
+
+/// `value` as Terraform sends it.
+pub(super) fn encode(value: &Value, ty: &Type) -> pb::DynamicValue {
+    convert::encode(value, ty, "test value").expect("an encodable test value")
+}
+
+/// A value the service sent.
+pub(super) fn decode(value: &pb::DynamicValue, ty: &Type) -> Value {
+    convert::decode(Some(value), ty, "test value").expect("a decodable value")
+}
