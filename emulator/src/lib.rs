@@ -49,6 +49,7 @@ pub mod error;
 mod faults;
 mod handlers;
 mod idempotency;
+pub mod image;
 mod pagination;
 mod persist;
 mod request;

@@ -41,10 +41,11 @@ impl Draw {
         min + self.next() % (max - min + 1)
     }
 
-    /// A number in `min..max` with four decimals.
+    /// A number in `min..max` with four decimals, as the double nearest to that decimal (so
+    /// that it prints as `0.9318`, not `0.9318000000000001`).
     fn fraction(&mut self, min: f64, max: f64) -> f64 {
         let steps = ((max - min) * 10_000.0) as u64;
-        min + (self.next() % steps) as f64 / 10_000.0
+        ((min * 10_000.0).round() as u64 + self.next() % steps) as f64 / 10_000.0
     }
 }
 
@@ -261,6 +262,23 @@ mod tests {
         }
         let f1 = 2.0 * p.precision * p.recall / (p.precision + p.recall);
         assert!((p.f1_score - f1).abs() < 0.0001, "{p:?}");
+    }
+
+    #[test]
+    fn scores_print_with_at_most_four_decimals() {
+        let decimals = |value: f64| {
+            let text = serde_json::to_string(&value).unwrap();
+            text.split_once('.')
+                .map_or(0, |(_, fraction)| fraction.len())
+        };
+        for version in 1..200 {
+            let p = performance("widgets", version);
+            for value in [p.f1_score, p.precision, p.recall] {
+                assert!(decimals(value) <= 4, "{value} in {p:?}");
+            }
+            let d = detect(&version.to_be_bytes());
+            assert!(decimals(d.confidence) <= 4, "{d:?}");
+        }
     }
 
     #[test]

@@ -92,8 +92,9 @@ pub static IMAGE_CONTENT_TYPE: StringConstraint =
     StringConstraint::new(1, 255, r"image/png|image/jpeg");
 /// `ModelPackagingJobName`.
 pub static PACKAGING_JOB_NAME: StringConstraint = StringConstraint::new(1, 64, r"[a-zA-Z0-9-]+");
-/// `ModelPackagingJobDescription`: any text.
-pub static PACKAGING_JOB_DESCRIPTION: StringConstraint = StringConstraint::new(1, 256, r"(?s).*");
+/// `ModelPackagingJobDescription`.
+pub static PACKAGING_JOB_DESCRIPTION: StringConstraint =
+    StringConstraint::new(1, 256, r"[a-zA-Z0-9-_. ()':,;?]+");
 /// `CompilerOptions`: any text.
 pub static COMPILER_OPTIONS: StringConstraint = StringConstraint::new(3, 1024, r"(?s).*");
 /// `ComponentName`.
@@ -101,8 +102,9 @@ pub static COMPONENT_NAME: StringConstraint = StringConstraint::new(1, 128, r"[a
 /// `ComponentVersion`; the length limit is Greengrass's (inferred), the pattern the model's.
 pub static COMPONENT_VERSION: StringConstraint =
     StringConstraint::new(1, 64, r"^([0-9]{1,6})\.([0-9]{1,6})\.([0-9]{1,6})$");
-/// `ComponentDescription`: any text.
-pub static COMPONENT_DESCRIPTION: StringConstraint = StringConstraint::new(1, 256, r"(?s).*");
+/// `ComponentDescription`.
+pub static COMPONENT_DESCRIPTION: StringConstraint =
+    StringConstraint::new(1, 256, r"[a-zA-Z0-9-_. ()':,;?]+");
 
 /// `TargetDevice`.
 pub const TARGET_DEVICES: &[&str] = &["jetson_xavier"];
@@ -578,6 +580,9 @@ mod tests {
             ("1.0", &COMPONENT_VERSION),
             ("1234567.0.0", &COMPONENT_VERSION),
             ("", &COMPONENT_DESCRIPTION),
+            ("bad!", &COMPONENT_DESCRIPTION),
+            ("bad!", &PACKAGING_JOB_DESCRIPTION),
+            ("tab\there", &PACKAGING_JOB_DESCRIPTION),
         ] {
             let mut v = Validator::new();
             v.string("field", value, constraint);

@@ -8,6 +8,7 @@ use super::shapes::{detect_anomaly_result, model_description, model_metadata};
 use super::tags::{read_tags, TagInput};
 use super::{list_in_project, run_idempotent};
 use crate::error::{ApiError, Resource};
+use crate::image;
 use crate::request::ApiRequest;
 use crate::response::Reply;
 use crate::routes::Operation;
@@ -238,7 +239,8 @@ pub fn detect(service: &Service, request: &ApiRequest) -> Result<Reply, ApiError
     v.length("body", request.body().len(), 1, usize::MAX);
     v.finish()?;
     service.read(|state| state.hosted_model(project, version).map(|_| ()))?;
-    // Computed outside the lock: the image can be large and the answer needs no state.
+    // Checked and computed outside the lock: the image can be large and needs no state.
+    image::check(content_type.as_deref().unwrap_or_default(), request.body())?;
     let detection = synthetic::detect(request.body());
     Ok(Reply::ok(
         json!({ "DetectAnomalyResult": detect_anomaly_result(&detection) }),

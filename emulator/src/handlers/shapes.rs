@@ -148,6 +148,12 @@ fn greengrass_configuration(config: &GreengrassConfiguration) -> Value {
     }))
 }
 
+/// `value` with four decimals, the precision the service reports scores and areas with, as
+/// the double nearest to that decimal: JSON shows `0.9318`, never `0.9318000000000001`.
+pub fn four_decimals(value: f64) -> f64 {
+    (value * 10_000.0).round() / 10_000.0
+}
+
 /// `TagList`, in key order.
 pub fn tag_list(tags: &BTreeMap<String, String>) -> Value {
     tags.iter()
@@ -163,7 +169,7 @@ pub fn detect_anomaly_result(detection: &Detection) -> Value {
             let pixel = |name: &str, area: f64, color: &str| {
                 json!({
                     "Name": name,
-                    "PixelAnomaly": { "TotalPercentageArea": area, "Color": color },
+                    "PixelAnomaly": { "TotalPercentageArea": four_decimals(area), "Color": color },
                 })
             };
             let anomalies = json!([
@@ -177,7 +183,7 @@ pub fn detect_anomaly_result(detection: &Detection) -> Value {
     without_nulls(json!({
         "Source": { "Type": "direct" },
         "IsAnomalous": detection.is_anomalous,
-        "Confidence": detection.confidence,
+        "Confidence": four_decimals(detection.confidence),
         "Anomalies": anomalies,
         "AnomalyMask": mask,
     }))
@@ -185,9 +191,9 @@ pub fn detect_anomaly_result(detection: &Detection) -> Value {
 
 fn performance(performance: &Performance) -> Value {
     json!({
-        "F1Score": performance.f1_score,
-        "Recall": performance.recall,
-        "Precision": performance.precision,
+        "F1Score": four_decimals(performance.f1_score),
+        "Recall": four_decimals(performance.recall),
+        "Precision": four_decimals(performance.precision),
     })
 }
 
@@ -215,6 +221,19 @@ fn without_nulls(value: Value) -> Value {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn four_decimals_print_as_four_decimals() {
+        for (value, text) in [
+            (0.931_800_000_000_000_1, "0.9318"),
+            (0.841_399_999_999_999_9, "0.8414"),
+            (1.0 - 0.031_25, "0.9688"),
+            (0.5, "0.5"),
+        ] {
+            assert_eq!(serde_json::to_string(&four_decimals(value)).unwrap(), text);
+        }
+    }
+
     use super::*;
 
     #[test]

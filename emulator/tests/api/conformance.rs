@@ -28,8 +28,8 @@ use aws_sdk_lookoutvision::types::{
 use serde_json::{json, Value};
 
 use crate::support::{
-    changes, create_model, create_project, create_trainable_project, manifest, output_config,
-    raw_http, tag, Harness, STEP,
+    changes, create_model, create_project, create_trainable_project, jpeg, manifest, output_config,
+    png, raw_http, tag, Harness, STEP,
 };
 
 const ARN_PREFIX: &str = "arn:aws:lookoutvision:us-east-1:123456789012:";
@@ -1439,10 +1439,7 @@ mod detect_anomalies {
         // About half of all images are anomalous: look at both kinds.
         let mut seen = (false, false);
         for n in 0..32u8 {
-            let out = detect(&h, "image/png", &[0x89, b'P', n])
-                .send()
-                .await
-                .unwrap();
+            let out = detect(&h, "image/png", &png(n)).send().await.unwrap();
             let result = some("DetectAnomalyResult", out.detect_anomaly_result());
             let source = some("Source", result.source());
             assert_eq!(some("Source.Type", source.r#type()), "direct");
@@ -1472,6 +1469,34 @@ mod detect_anomalies {
             DetectAnomaliesError,
             "Value 'image/gif' at 'contentType'"
         );
+        // The image itself is read once the model is known to be hosted.
+        h.hosted("p1").await;
+        validation!(
+            detect(&h, "image/png", b"\x89PNG\r\n\x1a\nnot really an image"),
+            DetectAnomaliesError,
+            "The image could not be read as a PNG image"
+        );
+        validation!(
+            detect(&h, "image/png", b"plain text"),
+            DetectAnomaliesError,
+            "The image is not a valid PNG or JPEG image"
+        );
+        validation!(
+            detect(&h, "image/png", &jpeg(1)),
+            DetectAnomaliesError,
+            "The image is JPEG but its content type is image/png: send it as image/jpeg."
+        );
+        let mut tiny = std::io::Cursor::new(Vec::new());
+        image::RgbImage::new(32, 32)
+            .write_to(&mut tiny, image::ImageFormat::Png)
+            .unwrap();
+        validation!(
+            detect(&h, "image/png", tiny.get_ref()),
+            DetectAnomaliesError,
+            "The image is 32x32 pixels; width and height must each be between 64 and 4096 pixels."
+        );
+        let ok = detect(&h, "image/jpeg", &jpeg(1)).send().await;
+        assert!(ok.is_ok(), "{ok:?}");
     }
 
     #[tokio::test]
@@ -1607,6 +1632,24 @@ mod start_model_packaging_job {
             start(&h, device()).description(""),
             StartModelPackagingJobError,
             "Value '' at 'description' failed to satisfy constraint: Member must have length greater than or equal to 1"
+        );
+        // Both descriptions have the model's pattern, not just its length.
+        validation!(
+            start(&h, device()).description("bad!"),
+            StartModelPackagingJobError,
+            "Value 'bad!' at 'description' failed to satisfy constraint: Member must satisfy regular expression pattern: [a-zA-Z0-9-_. ()':,;?]+"
+        );
+        validation!(
+            start(
+                &h,
+                packaging(
+                    greengrass("component")
+                        .target_device(TargetDevice::JetsonXavier)
+                        .component_description("bad!")
+                )
+            ),
+            StartModelPackagingJobError,
+            "Value 'bad!' at 'configuration.greengrass.componentDescription' failed to satisfy constraint: Member must satisfy regular expression pattern"
         );
         validation!(
             start(

@@ -25,7 +25,7 @@ use serde_json::{json, Value};
 
 use crate::support::{
     changes, create_model, create_project, create_trainable_project, emulator_command,
-    instant_durations, manifest, output_config, tag, EmulatorProcess, Harness,
+    instant_durations, manifest, output_config, png, tag, EmulatorProcess, Harness,
 };
 
 const MODEL_ARN_PREFIX: &str = "arn:aws:lookoutvision:us-east-1:123456789012:model/";
@@ -529,7 +529,7 @@ async fn models_train_host_detect_stop_and_are_deleted_without_reusing_versions(
         .await
         .unwrap();
     assert_eq!(started.status(), Some(&ModelHostingStatus::StartingHosting));
-    let image = b"\x89PNG\r\n\x1a\nnot really an image".to_vec();
+    let image = png(0);
     let detect = |bytes: Vec<u8>| {
         h.client
             .detect_anomalies()

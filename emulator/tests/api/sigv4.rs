@@ -166,7 +166,7 @@ async fn the_sdk_signer_is_accepted_across_operations_paths_queries_and_bodies()
         .unwrap();
     // A binary body from memory is signed over its hash; one streamed from a file is signed
     // as UNSIGNED-PAYLOAD.
-    let image = b"\x89PNG\r\n\x1a\n\x00\xff binary image bytes".to_vec();
+    let image = crate::support::png(7);
     sdk.detect_anomalies()
         .project_name("p1")
         .model_version("1")

@@ -437,3 +437,24 @@ pub async fn create_tagged_model(client: &Client, project: &str) -> CreateModelO
         .await
         .unwrap()
 }
+
+/// A 64x64 PNG (the service's smallest size) whose first pixel is `seed`: different seeds give
+/// different images, and so different synthetic verdicts.
+pub fn png(seed: u8) -> Vec<u8> {
+    encode(seed, image::ImageFormat::Png)
+}
+
+/// A 64x64 JPEG whose first pixel is `seed`.
+pub fn jpeg(seed: u8) -> Vec<u8> {
+    encode(seed, image::ImageFormat::Jpeg)
+}
+
+fn encode(seed: u8, format: image::ImageFormat) -> Vec<u8> {
+    let mut pixels = image::RgbImage::from_pixel(64, 64, image::Rgb([120, 120, 120]));
+    pixels.put_pixel(0, 0, image::Rgb([seed, seed, seed]));
+    let mut bytes = std::io::Cursor::new(Vec::new());
+    pixels
+        .write_to(&mut bytes, format)
+        .expect("the image encodes");
+    bytes.into_inner()
+}
