@@ -348,7 +348,9 @@ impl Validator {
         }
     }
 
-    fn violation(&mut self, field: &str, value: impl Display, rule: impl Display) {
+    /// Records that `value` at `field` breaks `rule` (a constraint no [`StringConstraint`]
+    /// expresses), in the service's words: `Value '…' at '…' failed to satisfy constraint: …`.
+    pub fn violation(&mut self, field: &str, value: impl Display, rule: impl Display) {
         self.violations.push(format!(
             "Value '{value}' at '{field}' failed to satisfy constraint: {rule}"
         ));

@@ -28,6 +28,9 @@ struct TagResourceInput {
     tags: Option<Vec<TagInput>>,
 }
 
+/// The prefix AWS reserves for its own tag keys, in any mix of cases.
+const RESERVED_PREFIX: &str = "aws:";
+
 /// Checks a `TagList` member called `field` and returns it as a map; a key given twice
 /// keeps its last value.
 pub fn read_tags(v: &mut Validator, field: &str, tags: &[TagInput]) -> BTreeMap<String, String> {
@@ -38,6 +41,18 @@ pub fn read_tags(v: &mut Validator, field: &str, tags: &[TagInput]) -> BTreeMap<
             // AWS names list members `tags.1.member.key`, counting from 1.
             let at = format!("{field}.{}.member", index + 1);
             let key = v.required(&format!("{at}.key"), tag.key.as_deref(), &TAG_KEY);
+            if key
+                .get(..RESERVED_PREFIX.len())
+                .is_some_and(|prefix| prefix.eq_ignore_ascii_case(RESERVED_PREFIX))
+            {
+                v.violation(
+                    &format!("{at}.key"),
+                    key,
+                    format_args!(
+                        "Member must not begin with the reserved prefix '{RESERVED_PREFIX}'"
+                    ),
+                );
+            }
             let value = v.required(&format!("{at}.value"), tag.value.as_deref(), &TAG_VALUE);
             (key.to_owned(), value.to_owned())
         })
@@ -153,5 +168,29 @@ mod tests {
             .collect();
         read_tags(&mut v, "tags", &too_many);
         assert!(v.finish().unwrap_err().message().contains("at 'tags' failed to satisfy constraint: Member must have length less than or equal to 200"));
+    }
+
+    #[test]
+    fn keys_with_the_reserved_prefix_are_refused_in_any_case() {
+        for key in ["aws:team", "AWS:team", "Aws:", "aWs:x"] {
+            let mut v = Validator::new();
+            read_tags(
+                &mut v,
+                "tags",
+                &[tag(Some("ok"), Some("1")), tag(Some(key), Some("v"))],
+            );
+            assert_eq!(
+                v.finish().unwrap_err().message(),
+                format!(
+                    "1 validation error detected: Value '{key}' at 'tags.2.member.key' failed to \
+                     satisfy constraint: Member must not begin with the reserved prefix 'aws:'"
+                )
+            );
+        }
+        for key in ["awsteam", "team:aws:", "aw:s"] {
+            let mut v = Validator::new();
+            read_tags(&mut v, "tags", &[tag(Some(key), Some("v"))]);
+            assert_eq!(v.finish(), Ok(()), "{key}");
+        }
     }
 }

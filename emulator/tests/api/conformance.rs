@@ -2048,6 +2048,35 @@ mod tag_resource {
             TagResourceError,
             "Value 'bad*key' at 'tags.1.member.key'"
         );
+        // AWS reserves the `aws:` prefix, in any case, for its own tags.
+        validation!(
+            h.client
+                .tag_resource()
+                .resource_arn(&arn)
+                .tags(tag("team", "v"))
+                .tags(tag("AWS:team", "v")),
+            TagResourceError,
+            "Value 'AWS:team' at 'tags.2.member.key' failed to satisfy constraint: Member must not begin with the reserved prefix 'aws:'"
+        );
+        // CreateModel's tags follow the same rule, and nothing is created.
+        use aws_sdk_lookoutvision::operation::create_model::CreateModelError;
+        validation!(
+            h.client
+                .create_model()
+                .project_name("p1")
+                .output_config(output_config())
+                .tags(tag("aws:cost-center", "1")),
+            CreateModelError,
+            "Value 'aws:cost-center' at 'tags.1.member.key' failed to satisfy constraint: Member must not begin with the reserved prefix 'aws:'"
+        );
+        let models = h
+            .client
+            .list_models()
+            .project_name("p1")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(models.models().len(), 1, "only the trained model exists");
         let tags = |range: std::ops::Range<usize>| {
             range
                 .map(|i| tag(&format!("k{i}"), "v"))
