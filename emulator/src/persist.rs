@@ -225,14 +225,13 @@ impl<'a> StateRecord<'a> {
     }
 
     fn into_state(self) -> State {
-        State {
-            projects: self
-                .projects
+        State::restore(
+            self.projects
                 .into_iter()
                 .map(|project| (project.name.clone().into_owned(), project.into_project()))
                 .collect(),
-            armed_failures: self.armed_failures.into_owned(),
-        }
+            self.armed_failures.into_owned(),
+        )
     }
 }
 

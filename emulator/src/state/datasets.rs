@@ -7,7 +7,7 @@ use serde::{Serialize, Serializer};
 use serde_json::Value;
 
 use super::lifecycle::{Outcome, Phase, Status};
-use super::{DatasetType, ModelStatus, S3Object, State};
+use super::{find_mut, DatasetType, ModelStatus, S3Object, State, Subject};
 use crate::clock::Timestamp;
 use crate::error::{ApiError, Resource};
 use crate::synthetic;
@@ -249,7 +249,7 @@ impl State {
         now: Timestamp,
         takes: Duration,
     ) -> Result<&Dataset, ApiError> {
-        let datasets = &mut self.project_mut(project)?.datasets;
+        let datasets = &mut find_mut(&mut self.projects, project)?.datasets;
         if let Some(existing) = datasets.get(&kind) {
             let why = if existing.phase.status == DatasetStatus::DeleteInProgress {
                 "is still being deleted"
@@ -282,6 +282,8 @@ impl State {
                 (phase, entries)
             }
         };
+        self.agenda
+            .schedule(project, Subject::Dataset(kind), phase.due());
         let dataset = Dataset {
             dataset_type: kind,
             created: now,
@@ -333,6 +335,8 @@ impl State {
         dataset
             .phase
             .change(DatasetStatus::DeleteInProgress, now, takes, Outcome::Gone);
+        let due = dataset.phase.due();
+        self.agenda.schedule(project, Subject::Dataset(kind), due);
         Ok(())
     }
 
@@ -360,7 +364,9 @@ impl State {
             takes,
             Outcome::settle(DatasetStatus::UpdateComplete),
         );
-        Ok(dataset.phase.status)
+        let (status, due) = (dataset.phase.status, dataset.phase.due());
+        self.agenda.schedule(project, Subject::Dataset(kind), due);
+        Ok(status)
     }
 }
 

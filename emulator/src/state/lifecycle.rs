@@ -144,6 +144,11 @@ impl<S: Status> Phase<S> {
         self.pending.is_some()
     }
 
+    /// When the change under way (or its next step) completes, if one is under way.
+    pub fn due(&self) -> Option<Timestamp> {
+        self.pending.as_ref().map(|pending| pending.at)
+    }
+
     /// Completes the change under way if it is due by `now`, stepping through as many
     /// intermediate statuses as are due. Each new status counts from its own scheduled time,
     /// not from `now`, so the result does not depend on when the resource is next looked at.

@@ -6,7 +6,7 @@ use std::time::Duration;
 use serde::Serialize;
 
 use super::lifecycle::{Outcome, Phase, Status};
-use super::{DatasetStatus, DatasetType, FailureKind, Project, State};
+use super::{find_mut, DatasetStatus, DatasetType, FailureKind, Project, State, Subject};
 use crate::clock::Timestamp;
 use crate::error::{ApiError, Resource};
 use crate::synthetic::{self, Performance};
@@ -222,7 +222,7 @@ impl State {
     ) -> Result<&Model, ApiError> {
         ensure_trainable(self.project(project)?)?;
         let failure = self.take_failure(FailureKind::Training, project);
-        let project_ref = self.project_mut(project)?;
+        let project_ref = find_mut(&mut self.projects, project)?;
         let version = project_ref.next_model_version;
         project_ref.next_model_version += 1;
         tracing::info!(
@@ -250,6 +250,8 @@ impl State {
             inference_units: None,
             tags: new.tags,
         };
+        self.agenda
+            .schedule(project, Subject::Model(version), model.phase.due());
         Ok(project_ref.models.entry(version).or_insert(model))
     }
 
@@ -264,12 +266,15 @@ impl State {
         takes: Duration,
     ) -> Result<&Model, ApiError> {
         let model = self.model_mut(project, version)?;
+        let number = model.version;
         match model.phase.status {
             ModelStatus::Deleting => {}
             ModelStatus::Trained | ModelStatus::TrainingFailed | ModelStatus::HostingFailed => {
                 model
                     .phase
                     .change(ModelStatus::Deleting, now, takes, Outcome::Gone);
+                let due = model.phase.due();
+                self.agenda.schedule(project, Subject::Model(number), due);
             }
             ModelStatus::Training
             | ModelStatus::StartingHosting
@@ -283,7 +288,8 @@ impl State {
                 ))
             }
         }
-        Ok(model)
+        // By number: `latest` no longer names a model being deleted.
+        self.model(project, &number.to_string())
     }
 
     /// Starts hosting a `TRAINED` (or `HOSTING_FAILED`) model with `units`: it is
@@ -324,7 +330,9 @@ impl State {
         model
             .phase
             .change(ModelStatus::StartingHosting, now, takes, then);
-        Ok(model.phase.status)
+        let (number, status, due) = (model.version, model.phase.status, model.phase.due());
+        self.agenda.schedule(project, Subject::Model(number), due);
+        Ok(status)
     }
 
     /// Stops a `HOSTED` model: it is `STOPPING_HOSTING` for `takes`, then `TRAINED` again.
@@ -346,7 +354,9 @@ impl State {
             takes,
             Outcome::settle(ModelStatus::Trained),
         );
-        Ok(model.phase.status)
+        let (number, status, due) = (model.version, model.phase.status, model.phase.due());
+        self.agenda.schedule(project, Subject::Model(number), due);
+        Ok(status)
     }
 
     /// A model that can detect anomalies: ConflictException unless it is `HOSTED`.

@@ -9,7 +9,7 @@ use std::time::Duration;
 use serde::Serialize;
 
 use super::lifecycle::{Outcome, Phase, Status};
-use super::{FailureKind, ModelStatus, S3Location, State};
+use super::{find_mut, FailureKind, ModelStatus, S3Location, State, Subject};
 use crate::clock::Timestamp;
 use crate::error::{ApiError, Resource, ResourceType};
 use crate::synthetic;
@@ -209,7 +209,7 @@ impl State {
             self.take_failure(FailureKind::Packaging, project)
         };
 
-        let jobs = &mut self.project_mut(project)?.packaging_jobs;
+        let jobs = &mut find_mut(&mut self.projects, project)?.packaging_jobs;
         let name = new
             .name
             .unwrap_or_else(|| generated_name(project, version, |name| jobs.contains_key(name)));
@@ -238,6 +238,11 @@ impl State {
             configuration: new.configuration,
             component,
         };
+        self.agenda.schedule(
+            project,
+            Subject::PackagingJob(name.clone()),
+            job.phase.due(),
+        );
         Ok(jobs.entry(name).or_insert(job))
     }
 }
