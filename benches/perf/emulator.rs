@@ -48,6 +48,10 @@ impl Emulator {
             .args(["--hosting-duration", durations.hosting])
             .args(["--delete-duration", durations.delete])
             .args(["--dataset-delete-duration", durations.dataset_delete])
+            // The load figures fill one project with 10,000 models and the throughput figures
+            // hold up to 500 projects: above the default quotas' reach.
+            .args(["--quota-models-per-project", "1000000"])
+            .args(["--quota-projects", "1000000"])
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())

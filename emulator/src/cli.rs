@@ -12,7 +12,7 @@ use crate::clock::{parse_duration, SystemClock};
 use crate::faults::{FaultConfigError, FaultRates, RandomFaults};
 use crate::persist::{PersistError, StateFile};
 use crate::sigv4::Credentials;
-use crate::{Config, Durations};
+use crate::{Config, Durations, Quotas};
 
 use tracing::level_filters::LevelFilter;
 
@@ -89,6 +89,27 @@ pub struct Options {
     /// cover all of them); 0 keeps only the counts.
     #[arg(long, default_value_t = 10_000)]
     pub request_log_limit: usize,
+    /// Quota: projects in the account (CreateProject answers 402
+    /// ServiceQuotaExceededException beyond it).
+    #[arg(long, default_value_t = Quotas::default().projects)]
+    pub quota_projects: usize,
+    /// Quota: model versions in one project, including those being deleted (CreateModel).
+    #[arg(long, default_value_t = Quotas::default().models_per_project)]
+    pub quota_models_per_project: usize,
+    /// Quota: models training at the same time in the account (CreateModel).
+    #[arg(long, default_value_t = Quotas::default().concurrent_trainings)]
+    pub quota_concurrent_trainings: usize,
+    /// Quota: inference units one model may be started with, minimum or maximum (StartModel).
+    #[arg(long, default_value_t = Quotas::default().inference_units)]
+    pub quota_inference_units: u32,
+    /// Quota: models starting, running or stopping at the same time in the account
+    /// (StartModel).
+    #[arg(long, default_value_t = Quotas::default().running_models)]
+    pub quota_running_models: usize,
+    /// Quota: model packaging jobs in progress at the same time in the account
+    /// (StartModelPackagingJob).
+    #[arg(long, default_value_t = Quotas::default().concurrent_packaging_jobs)]
+    pub quota_packaging_jobs: usize,
 }
 
 fn parse_region(value: &str) -> Result<String, String> {
@@ -162,6 +183,14 @@ impl Options {
                 .map(|(key, secret)| Credentials::new(key, secret)),
             state_file,
             request_log_limit: self.request_log_limit,
+            quotas: Quotas {
+                projects: self.quota_projects,
+                models_per_project: self.quota_models_per_project,
+                concurrent_trainings: self.quota_concurrent_trainings,
+                inference_units: self.quota_inference_units,
+                running_models: self.quota_running_models,
+                concurrent_packaging_jobs: self.quota_packaging_jobs,
+            },
         })
     }
 }
@@ -185,6 +214,7 @@ mod tests {
         assert_eq!(config.region, default.region);
         assert_eq!(config.account_id, default.account_id);
         assert_eq!(config.request_log_limit, default.request_log_limit);
+        assert_eq!(config.quotas, default.quotas);
         assert!(config.credentials.is_none() && config.state_file.is_none());
     }
 

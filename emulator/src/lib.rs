@@ -52,6 +52,7 @@ mod idempotency;
 pub mod image;
 mod pagination;
 mod persist;
+pub mod quotas;
 mod request;
 mod request_log;
 mod response;
@@ -76,6 +77,7 @@ use tokio::task::JoinHandle;
 use self::clock::{Clock, SystemClock};
 pub use self::faults::{FaultConfigError, FaultRates, RandomFaults};
 pub use self::persist::{PersistError, StateFile};
+pub use self::quotas::Quotas;
 use self::service::Service;
 pub use self::sigv4::Credentials;
 
@@ -100,11 +102,14 @@ pub struct Config {
     /// How many of the most recent API requests the request log keeps (its counts cover all
     /// of them); `0` keeps only the counts.
     pub request_log_limit: usize,
+    /// The service quotas enforced with ServiceQuotaExceededException.
+    pub quotas: Quotas,
 }
 
 impl Default for Config {
     /// `us-east-1`, account `123456789012`, the system clock, default [`Durations`], no
-    /// faults, no signature checks, no state file, and a request log of 10,000 entries.
+    /// faults, no signature checks, no state file, a request log of 10,000 entries and the
+    /// default [`Quotas`].
     fn default() -> Self {
         Self {
             region: "us-east-1".to_owned(),
@@ -115,6 +120,7 @@ impl Default for Config {
             credentials: None,
             state_file: None,
             request_log_limit: 10_000,
+            quotas: Quotas::default(),
         }
     }
 }
@@ -200,6 +206,7 @@ pub async fn serve_with_shutdown(
         signatures_checked = config.credentials.is_some(),
         state_file = ?config.state_file.as_ref().map(StateFile::path),
         request_log_limit = config.request_log_limit,
+        quotas = ?config.quotas,
         "emulator serving"
     );
     axum::serve(listener, router(config))

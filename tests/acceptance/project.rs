@@ -279,3 +279,35 @@ fn the_built_binary_serves_terraform_over_automtls() {
     ws.destroy();
     assert!(ws.emulator.project_names().is_empty());
 }
+
+#[test]
+fn a_service_quota_is_named_and_nothing_is_half_created() {
+    let ws = Workspace::with(
+        harness::ProviderMode::InProcess,
+        Emulator::start_with(&["--quota-projects", "1"]),
+    );
+    ws.write_config(&format!(
+        "{}{}",
+        project("first", "first-project"),
+        project("second", "second-project")
+    ));
+    ws.init();
+    let run = ws.run(&["apply", "-auto-approve", "-no-color", "-parallelism=1"]);
+    assert_ne!(run.code, 0, "the second project is over the quota");
+    let text = run.text();
+    assert!(text.contains("ServiceQuotaExceededException"), "{text}");
+    assert!(text.contains("quota code L-4C560001"), "{text}");
+    assert!(text.contains("ask for a higher service quota"), "{text}");
+
+    // Exactly what the service created is in the state: one project, on both sides.
+    let in_state: Vec<String> = ws
+        .addresses()
+        .into_iter()
+        .map(|address| ws.resource(&address)["name"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(in_state.len(), 1, "{in_state:?}");
+    assert_eq!(ws.emulator.project_names(), in_state);
+
+    ws.destroy();
+    assert!(ws.emulator.project_names().is_empty());
+}

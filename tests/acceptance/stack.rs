@@ -555,3 +555,40 @@ fn bad_dataset_and_model_arguments_fail_at_plan_without_api_calls() {
     }
     assert!(ws.emulator.requests().is_empty(), "no API call may be made");
 }
+
+#[test]
+fn an_inference_unit_quota_is_named_and_the_trained_model_is_kept_in_the_state() {
+    let ws = workspace(Emulator::start_with(&[
+        "--dataset-duration",
+        "300ms",
+        "--training-duration",
+        "500ms",
+        "--hosting-duration",
+        "300ms",
+        "--delete-duration",
+        "300ms",
+        "--quota-inference-units",
+        "2",
+    ]));
+    write(&ws, "", &stack("  min_inference_units = 5\n"));
+    ws.init();
+    let run = ws.run(&["apply", "-auto-approve", "-no-color"]);
+    assert_ne!(run.code, 0, "5 inference units are over the quota");
+    let text = run.text();
+    assert!(text.contains("quota code L-4C560004"), "{text}");
+    assert!(text.contains("ask for a higher service quota"), "{text}");
+
+    // The model the service trained is in the state, and nothing else was made.
+    let model = ws.resource("lookoutvision_model.m");
+    assert_eq!(ws.emulator.model_versions("boards"), ["1"]);
+    assert_eq!(model["model_version"], "1", "{model:#}");
+
+    // Within the quota, the next apply converges on one model version.
+    write(&ws, "", &stack("  min_inference_units = 2\n"));
+    ws.apply();
+    let model = ws.resource("lookoutvision_model.m");
+    assert_eq!(model["status"], "HOSTED", "{model:#}");
+    assert_eq!(ws.emulator.model_versions("boards").len(), 1);
+    ws.destroy();
+    assert!(ws.emulator.project_names().is_empty());
+}

@@ -120,6 +120,7 @@ pub fn create(service: &Service, request: &ApiRequest) -> Result<Reply, ApiError
         Operation::CreateModel,
         Resource::project(project),
         |state, now| {
+            config.quotas.check_create_model(state, project)?;
             let arn = |version| config.model_arn(project, version);
             let model = state.create_model(project, new, arn, now, config.durations.training)?;
             Ok(Reply::accepted(
@@ -205,7 +206,9 @@ pub fn start(service: &Service, request: &ApiRequest) -> Result<Reply, ApiError>
         Operation::StartModel,
         Resource::model(version),
         |state, now| {
-            let status = state.start_model(project, version, units, now, takes)?;
+            let quotas = &service.config.quotas;
+            let admit = |state: &_| quotas.check_start_model(state, version, units.min, units.max);
+            let status = state.start_model(project, version, units, now, takes, admit)?;
             Ok(Reply::accepted(json!({ "Status": status })))
         },
     )

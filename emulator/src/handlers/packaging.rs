@@ -103,6 +103,11 @@ pub fn start(service: &Service, request: &ApiRequest) -> Result<Reply, ApiError>
                     config.region, config.account_id
                 )
             };
+            // The model must exist before the quota counts: a missing one is a 404.
+            state.model(project, model_version)?;
+            config
+                .quotas
+                .check_start_packaging_job(state, model_version)?;
             let job = state.start_packaging_job(
                 project,
                 new,

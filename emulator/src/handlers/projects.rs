@@ -32,6 +32,7 @@ pub fn create(service: &Service, request: &ApiRequest) -> Result<Reply, ApiError
         Operation::CreateProject,
         Resource::project(name),
         |state, now| {
+            service.config.quotas.check_create_project(state, name)?;
             let project = state.create_project(name, arn, now)?;
             Ok(Reply::ok(
                 json!({ "ProjectMetadata": project_metadata(project) }),

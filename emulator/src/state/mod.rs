@@ -297,6 +297,45 @@ impl State {
         }
     }
 
+    /// How many models are changing towards, or through, `status` (such as `TRAINING`): read
+    /// from the agenda, so it costs what is under way, not what exists.
+    pub fn models_changing_to(&self, status: ModelStatus) -> usize {
+        self.under_way(|project, subject| match subject {
+            Subject::Model(version) => project
+                .models
+                .get(version)
+                .is_some_and(|model| model.phase.status == status),
+            _ => false,
+        })
+    }
+
+    /// How many model packaging jobs are created or running (not yet finished).
+    pub fn packaging_jobs_in_progress(&self) -> usize {
+        self.under_way(|project, subject| match subject {
+            Subject::PackagingJob(name) => project
+                .packaging_jobs
+                .get(name)
+                .is_some_and(|job| job.phase.is_changing()),
+            _ => false,
+        })
+    }
+
+    /// How many distinct resources on the agenda `counts` says yes to.
+    fn under_way(&self, counts: impl Fn(&Project, &Subject) -> bool) -> usize {
+        let distinct: BTreeSet<(&str, &Subject)> = self
+            .agenda
+            .0
+            .iter()
+            .filter(|(_, name, subject)| {
+                self.projects
+                    .get(name)
+                    .is_some_and(|project| counts(project, subject))
+            })
+            .map(|(_, name, subject)| (name.as_str(), subject))
+            .collect();
+        distinct.len()
+    }
+
     /// Arms a failure for the next training, hosting or packaging job (in `project`, if
     /// given).
     pub fn arm_failure(&mut self, failure: ArmedFailure) {

@@ -294,7 +294,8 @@ impl State {
 
     /// Starts hosting a `TRAINED` (or `HOSTING_FAILED`) model with `units`: it is
     /// `STARTING_HOSTING` for `takes`, then `HOSTED`, or `HOSTING_FAILED` if a hosting
-    /// failure was armed. ConflictException from any other status.
+    /// failure was armed. ConflictException from any other status; `admit` (a quota check)
+    /// has its say once the model is known to be startable.
     pub fn start_model(
         &mut self,
         project: &str,
@@ -302,6 +303,7 @@ impl State {
         units: InferenceUnits,
         now: Timestamp,
         takes: Duration,
+        admit: impl FnOnce(&State) -> Result<(), ApiError>,
     ) -> Result<ModelStatus, ApiError> {
         let model = self.model(project, version)?;
         if !matches!(
@@ -314,6 +316,7 @@ impl State {
                 "only a TRAINED model (or one whose hosting failed) can be started",
             ));
         }
+        admit(self)?;
         let failure = self.take_failure(FailureKind::Hosting, project);
         let model = self.model_mut(project, version)?;
         tracing::info!(
@@ -357,6 +360,24 @@ impl State {
         let (number, status, due) = (model.version, model.phase.status, model.phase.due());
         self.agenda.schedule(project, Subject::Model(number), due);
         Ok(status)
+    }
+
+    /// How many models are starting, running, stopping or being updated, in every project:
+    /// the models that hold inference units.
+    pub fn running_models(&self) -> usize {
+        self.projects
+            .values()
+            .flat_map(|project| project.models.values())
+            .filter(|model| {
+                matches!(
+                    model.phase.status,
+                    ModelStatus::StartingHosting
+                        | ModelStatus::Hosted
+                        | ModelStatus::StoppingHosting
+                        | ModelStatus::SystemUpdating
+                )
+            })
+            .count()
     }
 
     /// A model that can detect anomalies: ConflictException unless it is `HOSTED`.
@@ -653,7 +674,7 @@ pub(super) mod tests {
             max: Some(3),
         };
         let started = state
-            .start_model("p1", "latest", units, clock.now(), TAKES)
+            .start_model("p1", "latest", units, clock.now(), TAKES, |_| Ok(()))
             .unwrap();
         assert_eq!(started, ModelStatus::StartingHosting);
         assert_eq!(state.model("p1", "1").unwrap().inference_units, Some(units));
@@ -665,7 +686,7 @@ pub(super) mod tests {
         assert_eq!(state.hosted_model("p1", "1").unwrap().version, 1);
 
         let err = state
-            .start_model("p1", "1", UNITS, clock.now(), TAKES)
+            .start_model("p1", "1", UNITS, clock.now(), TAKES, |_| Ok(()))
             .unwrap_err();
         assert!(err.message().contains("is HOSTED"), "{err:?}");
         assert_eq!(
@@ -694,7 +715,7 @@ pub(super) mod tests {
             message: "no capacity".into(),
         });
         state
-            .start_model("p1", "1", UNITS, clock.now(), TAKES)
+            .start_model("p1", "1", UNITS, clock.now(), TAKES, |_| Ok(()))
             .unwrap();
         settle(&mut state, &clock);
         let model = state.model("p1", "1").unwrap();
@@ -707,7 +728,7 @@ pub(super) mod tests {
             ResourceType::Model
         );
         state
-            .start_model("p1", "1", UNITS, clock.now(), TAKES)
+            .start_model("p1", "1", UNITS, clock.now(), TAKES, |_| Ok(()))
             .unwrap();
         settle(&mut state, &clock);
         assert_eq!(status(&state, "1"), ModelStatus::Hosted);
@@ -723,7 +744,7 @@ pub(super) mod tests {
         assert!(err.message().contains("is TRAINING"), "{err:?}");
         settle(&mut state, &clock);
         state
-            .start_model("p1", "1", UNITS, clock.now(), TAKES)
+            .start_model("p1", "1", UNITS, clock.now(), TAKES, |_| Ok(()))
             .unwrap();
         for expected in ["STARTING_HOSTING", "HOSTED"] {
             let err = state

@@ -388,7 +388,7 @@ mod tests {
         settle(&mut state, &clock);
         let units = super::super::InferenceUnits { min: 1, max: None };
         state
-            .start_model("p1", "1", units, clock.now(), TAKES)
+            .start_model("p1", "1", units, clock.now(), TAKES, |_| Ok(()))
             .unwrap();
         assert_eq!(
             start(&mut state, &clock, job(None, None))

@@ -9,9 +9,10 @@
 //! Documented errors that the emulator never produces by its own rules, and why:
 //! - `AccessDeniedException`, `ThrottlingException`, `InternalServerException` (every
 //!   operation): credentials are not checked and nothing is rate limited or breaks;
-//! - `ServiceQuotaExceededException` (CreateProject, CreateDataset, CreateModel, StartModel,
-//!   StartModelPackagingJob, TagResource): no quota is modelled; AWS documents no quota code,
-//!   and the one limit the emulator has, 200 tags per model, is a ValidationException;
+//! - `ServiceQuotaExceededException` of CreateDataset and TagResource: a project has at most
+//!   one dataset of each type (a ConflictException), and the 200-tag limit is a
+//!   ValidationException. The other four operations that declare it meet their quotas in
+//!   `quotas.rs`;
 //! - `ConflictException` of the read-only operations (DescribeProject, ListProjects,
 //!   DescribeDataset, ListDatasetEntries, DescribeModel, ListModels, ListTagsForResource)
 //!   and of TagResource and UntagResource: reading or tagging never changes a resource's

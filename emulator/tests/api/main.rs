@@ -9,5 +9,6 @@ mod fuzz;
 mod persistence;
 mod projects;
 mod properties;
+mod quotas;
 mod sigv4;
 mod support;

@@ -622,7 +622,14 @@ impl Api for StateApi {
             }
             Step::OnModel(ModelCall::Start, p, v) => {
                 let units = InferenceUnits { min: 1, max: None };
-                answer(state.start_model(PROJECTS[p], &v.to_string(), units, now, TAKES))
+                answer(state.start_model(
+                    PROJECTS[p],
+                    &v.to_string(),
+                    units,
+                    now,
+                    TAKES,
+                    |_| Ok(()),
+                ))
             }
             Step::OnModel(ModelCall::Stop, p, v) => {
                 answer(state.stop_model(PROJECTS[p], &v.to_string(), now, TAKES))
