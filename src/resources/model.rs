@@ -121,15 +121,16 @@ fn state(
     );
     state.set(
         "creation_timestamp",
-        timestamp(description.creation_timestamp()),
+        Value::opt_string(timestamp(description.creation_timestamp())),
     );
     state.set(
         "evaluation_end_timestamp",
-        timestamp(description.evaluation_end_timestamp()),
+        Value::opt_string(timestamp(description.evaluation_end_timestamp())),
     );
     state.set(
         "performance",
         description.performance().map_or(Value::Null, |p| {
+            let score = |s| score(s).map_or(Value::Null, Value::from);
             Value::object([
                 ("f1_score", score(p.f1_score())),
                 ("precision", score(p.precision())),
