@@ -6,7 +6,7 @@ use std::time::Duration;
 use aws_sdk_lookoutvision::types::{ModelDescription, ModelStatus};
 use tokio::time::Instant;
 
-use super::{Hosting, Key};
+use super::state::{Hosting, Key};
 use crate::aws::retry::{retry_conflicts, RetryError};
 use crate::aws::waiter::{wait_until, Observation, Phase, WaitError};
 use crate::aws::{client_token, ApiError, Client};

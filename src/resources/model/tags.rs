@@ -4,10 +4,12 @@ use std::collections::BTreeMap;
 
 use aws_sdk_lookoutvision::types::Tag;
 
-use super::Key;
+use super::state::{Key, ARN};
+use super::TYPE_NAME;
 use crate::aws::{ApiError, Client};
 use crate::framework::diag::Diagnostic;
 use crate::framework::resource::Context;
+use crate::resources::typed::ShapeError;
 use crate::resources::{api_failure, Action};
 
 pub(super) async fn remote_tags(
@@ -35,11 +37,12 @@ pub(super) fn tag_list(tags: &BTreeMap<String, String>) -> Vec<Tag> {
         .collect()
 }
 
-/// Applies the tag difference between `old` and `new` to the model `arn`.
+/// Applies the tag difference between `old` and `new` to the model `arn`, which the state
+/// holds from the moment the model exists.
 pub(super) async fn update_tags(
     ctx: &Context<'_, Client>,
     key: &Key,
-    arn: &str,
+    arn: Option<&str>,
     old: &BTreeMap<String, String>,
     new: &BTreeMap<String, String>,
 ) -> Result<(), Diagnostic> {
@@ -53,6 +56,10 @@ pub(super) async fn update_tags(
         .filter(|(k, v)| old.get(*k) != Some(*v))
         .map(|(k, v)| (k.clone(), v.clone()))
         .collect();
+    if removed.is_empty() && changed.is_empty() {
+        return Ok(());
+    }
+    let arn = arn.ok_or_else(|| ShapeError::missing(ARN).diagnostic(TYPE_NAME))?;
     if !removed.is_empty() {
         ctx.client
             .api()
