@@ -174,7 +174,8 @@ impl<'c, 'k> Lifecycle<'c, 'k> {
             })
     }
 
-    pub(super) async fn start(&self, hosting: Hosting) -> Result<ModelDescription, Stalled> {
+    /// Asks the service to host the model; [`Lifecycle::hosted`] waits until it is.
+    pub(super) async fn start_hosting(&self, hosting: Hosting) -> Result<(), Stalled> {
         let api = &self.ctx.client.api();
         self.hosting_call(Action::Start, |token| async move {
             api.start_model()
@@ -188,21 +189,14 @@ impl<'c, 'k> Lifecycle<'c, 'k> {
                 .map(|_| ())
                 .map_err(|err| ApiError::from_sdk("StartModel", err))
         })
-        .await?;
-        let check = "Check `min_inference_units`, `max_inference_units` and the account's quota \
-                     of inference units, then apply again.";
-        // A failed create taints the model, so the next apply would train it again.
-        let advice = match self.limit.operation {
-            Operation::Create => format!(
-                "The model itself trained: to keep it rather than train a new one, run \
-                 `terraform untaint` with its address (shown above). {check}"
-            ),
-            Operation::Update | Operation::Delete => check.to_owned(),
-        };
+        .await
+    }
+
+    pub(super) async fn hosted(&self) -> Result<ModelDescription, Stalled> {
         self.wait(
             Action::Start,
             "status HOSTED",
-            Some(&advice),
+            Some(&hosting_failed_advice(self.limit.operation)),
             |status| match status {
                 Some(ModelStatus::Hosted) => Phase::Done,
                 Some(ModelStatus::HostingFailed) => Phase::Failed,
@@ -210,6 +204,25 @@ impl<'c, 'k> Lifecycle<'c, 'k> {
             },
         )
         .await
+    }
+
+    /// Changes hosting from `have` to `want`, which differ: stops the model if it is hosted, then
+    /// starts it if it should be. Returns the model as last seen, `current` if neither ran.
+    pub(super) async fn rehost(
+        &self,
+        have: Option<Hosting>,
+        want: Option<Hosting>,
+        current: ModelDescription,
+    ) -> Result<ModelDescription, Stalled> {
+        let mut description = current;
+        if have.is_some() {
+            description = self.stop().await?;
+        }
+        if let Some(hosting) = want {
+            self.start_hosting(hosting).await?;
+            description = self.hosted().await?;
+        }
+        Ok(description)
     }
 
     pub(super) async fn stop(&self) -> Result<ModelDescription, Stalled> {
@@ -319,5 +332,38 @@ impl<'c, 'k> Lifecycle<'c, 'k> {
                 None,
             ))),
         }
+    }
+}
+
+/// What to do when hosting fails during `operation`.
+fn hosting_failed_advice(operation: Operation) -> String {
+    let check = "Check `min_inference_units`, `max_inference_units` and the account's quota of \
+                 inference units, then apply again.";
+    // A failed create taints the model, so the next apply would train it again.
+    match operation {
+        Operation::Create => format!(
+            "The model itself trained: to keep it rather than train a new one, run \
+             `terraform untaint` with its address (shown above). {check}"
+        ),
+        Operation::Update | Operation::Delete => check.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_hosting_failure_during_create_points_to_untaint() {
+        let create = hosting_failed_advice(Operation::Create);
+        assert!(create.starts_with("The model itself trained"), "{create}");
+        assert!(create.contains("`terraform untaint`"), "{create}");
+        let update = hosting_failed_advice(Operation::Update);
+        assert!(
+            update.starts_with("Check `min_inference_units`"),
+            "{update}"
+        );
+        assert!(!update.contains("untaint"), "{update}");
+        assert!(create.ends_with(&update), "{create}");
     }
 }

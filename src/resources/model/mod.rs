@@ -4,11 +4,10 @@
 //! interrupted wait leaves it in the state (tainted), so nothing is orphaned or trained twice.
 //! Hosting is explicit in configuration, because a hosted model costs money until stopped.
 
-use std::collections::BTreeMap;
 use std::time::Duration;
 
 use async_trait::async_trait;
-use aws_sdk_lookoutvision::types::{ModelDescription, ModelStatus};
+use aws_sdk_lookoutvision::types::{ModelDescription, ModelMetadata, ModelStatus, OutputConfig};
 
 use super::typed::{read_value, StringMap, Typed};
 use super::{api_failure, import_how, split_id, Action, Subject};
@@ -25,7 +24,7 @@ mod tags;
 
 use lifecycle::{describe, training_versions, Lifecycle, Stalled};
 use state::{Key, ModelState, MAX_INFERENCE_UNITS, MIN_INFERENCE_UNITS, TAGS, TAGS_ALL};
-use tags::{remote_tags, tag_list, update_tags};
+use tags::{own_tags, remote_tags, tag_list, update_tags};
 
 const TYPE_NAME: &str = "lookoutvision_model";
 
@@ -51,6 +50,101 @@ impl Model {
         }
         Failure::from(diagnostic).with_state(partial.write())
     }
+}
+
+/// The versions of `project` that are training before this create starts one, for
+/// [`already_training_warning`].
+async fn others_training(
+    ctx: &Context<'_, Client>,
+    project: &str,
+) -> Result<Vec<String>, Diagnostic> {
+    let pending = Subject::New {
+        type_name: TYPE_NAME,
+        project,
+    };
+    training_versions(ctx, project)
+        .await
+        .map_err(|err| api_failure(Action::Create, pending, &err, None))
+}
+
+/// Calls CreateModel, which starts training, with `output` as the planned `output_config`.
+/// Returns the new model's key and the model as the service accepted it, which the state falls
+/// back on until the service describes it.
+async fn start_training(
+    ctx: &Context<'_, Client>,
+    planned: &ModelState,
+    output: OutputConfig,
+) -> Result<(Key, ModelDescription), Diagnostic> {
+    let project = planned.project_name.as_str();
+    let tags_all = planned.all_tags();
+    let created = ctx
+        .client
+        .api()
+        .create_model()
+        .project_name(project)
+        .set_description(planned.description.clone())
+        .set_kms_key_id(planned.kms_key_id.clone())
+        .output_config(output)
+        .set_tags((!tags_all.is_empty()).then(|| tag_list(&tags_all)))
+        // The SDK reuses this token across its own retries, so a retried request that
+        // already reached the service does not start a second training.
+        .client_token(client_token())
+        .send()
+        .await
+        .map_err(|err| {
+            let err = ApiError::from_sdk("CreateModel", err);
+            let advice = (err.kind == crate::aws::ErrorKind::Validation).then_some(
+                "Training needs the project's train dataset with status CREATE_COMPLETE. If \
+                 the dataset is in this configuration, make the model depend on it, for \
+                 example with `depends_on = [lookoutvision_dataset.train]`; otherwise check \
+                 its status. If the message is about another argument, correct it and apply \
+                 again.",
+            );
+            let pending = Subject::New {
+                type_name: TYPE_NAME,
+                project,
+            };
+            api_failure(Action::Create, pending, &err, advice)
+        })?;
+    let metadata = created.model_metadata();
+    let version = metadata.and_then(|m| m.model_version()).unwrap_or_default();
+    let key = Key::new(project, version);
+    tracing::info!(model = %key.id, "The service accepted the model; waiting for training to finish.");
+    Ok((key, accepted(metadata)))
+}
+
+/// The model as CreateModel's answer describes it.
+fn accepted(metadata: Option<&ModelMetadata>) -> ModelDescription {
+    ModelDescription::builder()
+        .set_model_version(metadata.and_then(|m| m.model_version()).map(str::to_owned))
+        .set_model_arn(metadata.and_then(|m| m.model_arn()).map(str::to_owned))
+        .set_creation_timestamp(metadata.and_then(|m| m.creation_timestamp()).cloned())
+        .set_description(metadata.and_then(|m| m.description()).map(str::to_owned))
+        .set_status(metadata.and_then(|m| m.status()).cloned())
+        .build()
+}
+
+/// The warning for a create that found other versions of the project `training`, if it did.
+/// A model has no name, so one whose creation never reached the state (the provider or
+/// Terraform died) cannot be recognised, only pointed out.
+fn already_training_warning(key: &Key, training: &[String]) -> Option<Diagnostic> {
+    if training.is_empty() {
+        return None;
+    }
+    let project = &key.project;
+    let versions = training.join(", ");
+    Some(Diagnostic::warning(
+        format!("Other models of project {project:?} were already training"),
+        format!(
+            "When {} was created, model version(s) {versions} of project {project:?} were \
+             still training. If one of them was started by an earlier Terraform run that \
+             stopped before saving it (for example because the provider crashed), Terraform \
+             does not manage it, and the same model is trained and billed twice: delete that \
+             version, or, to manage it with Terraform, {}",
+            key.subject(),
+            import_how(TYPE_NAME, &format!("{project}:<version>"))
+        ),
+    ))
 }
 
 #[async_trait]
@@ -113,81 +207,25 @@ impl Resource<Client> for Model {
 
     async fn create(&self, ctx: &Context<'_, Client>, planned: &Value) -> Result<Value, Failure> {
         let planned: ModelState = read_value(TYPE_NAME, planned)?;
-        let project = planned.project_name.as_str();
         let output = planned
             .training_output()
             .map_err(|err| err.diagnostic(TYPE_NAME))?;
-        let tags_all = planned.all_tags();
-        let pending = Subject::New {
-            type_name: TYPE_NAME,
-            project,
-        };
-        let already_training = training_versions(ctx, project)
-            .await
-            .map_err(|err| api_failure(Action::Create, pending, &err, None))?;
-        let created = ctx
-            .client
-            .api()
-            .create_model()
-            .project_name(project)
-            .set_description(planned.description.clone())
-            .set_kms_key_id(planned.kms_key_id.clone())
-            .output_config(output)
-            .set_tags((!tags_all.is_empty()).then(|| tag_list(&tags_all)))
-            // The SDK reuses this token across its own retries, so a retried request that
-            // already reached the service does not start a second training.
-            .client_token(client_token())
-            .send()
-            .await
-            .map_err(|err| {
-                let err = ApiError::from_sdk("CreateModel", err);
-                let advice = (err.kind == crate::aws::ErrorKind::Validation).then_some(
-                    "Training needs the project's train dataset with status CREATE_COMPLETE. If \
-                     the dataset is in this configuration, make the model depend on it, for \
-                     example with `depends_on = [lookoutvision_dataset.train]`; otherwise check \
-                     its status. If the message is about another argument, correct it and apply \
-                     again.",
-                );
-                api_failure(Action::Create, pending, &err, advice)
-            })?;
-        let metadata = created.model_metadata();
-        let version = metadata.and_then(|m| m.model_version()).unwrap_or_default();
-        let key = Key::new(project, version);
-        tracing::info!(model = %key.id, "The service accepted the model; waiting for training to finish.");
-        let first = ModelDescription::builder()
-            .set_model_version(metadata.and_then(|m| m.model_version()).map(str::to_owned))
-            .set_model_arn(metadata.and_then(|m| m.model_arn()).map(str::to_owned))
-            .set_creation_timestamp(metadata.and_then(|m| m.creation_timestamp()).cloned())
-            .set_description(metadata.and_then(|m| m.description()).map(str::to_owned))
-            .set_status(metadata.and_then(|m| m.status()).cloned())
-            .build();
+        let already_training = others_training(ctx, &planned.project_name).await?;
+        let (key, accepted) = start_training(ctx, &planned, output).await?;
 
+        // The model exists from here on: a step that stalls keeps it in the state.
         let lifecycle = Lifecycle::new(ctx, &key, Operation::Create);
-        let keep = |stalled| Self::keep(&planned, &key, stalled, &first);
+        let keep = |stalled| Self::keep(&planned, &key, stalled, &accepted);
         let mut description = lifecycle.trained().await.map_err(keep)?;
         if let Some(hosting) = planned.hosting() {
-            description = lifecycle.start(hosting).await.map_err(keep)?;
+            lifecycle.start_hosting(hosting).await.map_err(keep)?;
+            description = lifecycle.hosted().await.map_err(keep)?;
         }
         let created = planned.observed(&key, &description).write();
-        if already_training.is_empty() {
-            return Ok(created);
+        match already_training_warning(&key, &already_training) {
+            None => Ok(created),
+            Some(warning) => Err(Failure::from(warning).with_state(created)),
         }
-        // Completed, with a warning: a model has no name, so one whose creation never reached
-        // the state (the provider or Terraform died) cannot be recognised, only pointed out.
-        let versions = already_training.join(", ");
-        let warning = Diagnostic::warning(
-            format!("Other models of project {project:?} were already training"),
-            format!(
-                "When {} was created, model version(s) {versions} of project {project:?} were \
-                 still training. If one of them was started by an earlier Terraform run that \
-                 stopped before saving it (for example because the provider crashed), Terraform \
-                 does not manage it, and the same model is trained and billed twice: delete that \
-                 version, or, to manage it with Terraform, {}",
-                key.subject(),
-                import_how(TYPE_NAME, &format!("{project}:<version>"))
-            ),
-        );
-        Err(Failure::from(warning).with_state(created))
     }
 
     async fn read(
@@ -207,20 +245,12 @@ impl Resource<Client> for Model {
         let remote = remote_tags(ctx, arn)
             .await
             .map_err(|err| api_failure(Action::Read, key.subject(), &err, None))?;
-        // `tags` holds what the configuration owns: everything except provider defaults that
-        // the resource does not set itself.
         let configured = current
             .tags
             .as_ref()
             .map(StringMap::strings)
             .unwrap_or_default();
-        let own: BTreeMap<String, String> = remote
-            .iter()
-            .filter(|(k, v)| {
-                configured.contains_key(*k) || ctx.client.default_tags.get(*k) != Some(*v)
-            })
-            .map(|(k, v)| (k.clone(), v.clone()))
-            .collect();
+        let own = own_tags(&remote, &configured, &ctx.client.default_tags);
         let read = ModelState {
             tags: (!own.is_empty() || current.tags.is_some()).then(|| own.into()),
             tags_all: Some(remote.into()),
@@ -253,20 +283,17 @@ impl Resource<Client> for Model {
         .await
         .map_err(|diag| Self::keep(&prior, &key, Stalled::failed(diag), &current))?;
 
-        let mut description = current.clone();
         let (have, want) = (prior.hosting(), planned.hosting());
-        if have != want {
-            if have.is_some() {
-                description = lifecycle.stop().await.map_err(keep)?;
-            }
-            if let Some(hosting) = want {
-                description = lifecycle.start(hosting).await.map_err(keep)?;
-            }
-        } else {
-            description = describe(ctx, &key)
+        let description = if have == want {
+            describe(ctx, &key)
                 .await
-                .map_err(|err| api_failure(Action::Update, key.subject(), &err, None))?;
-        }
+                .map_err(|err| api_failure(Action::Update, key.subject(), &err, None))?
+        } else {
+            lifecycle
+                .rehost(have, want, current.clone())
+                .await
+                .map_err(keep)?
+        };
         Ok(planned.observed(&key, &description).write())
     }
 
@@ -331,6 +358,40 @@ mod tests {
             let err = Model.import(bad).expect_err(bad);
             assert!(err.summary.contains("Invalid import ID"), "{bad}: {err:?}");
         }
+    }
+
+    #[test]
+    fn other_trainings_are_a_warning_that_names_them() {
+        let key = Key::new("boards", "3");
+        assert!(already_training_warning(&key, &[]).is_none());
+        let warning =
+            already_training_warning(&key, &["1".to_owned(), "2".to_owned()]).expect("a warning");
+        assert_eq!(warning.severity, crate::framework::diag::Severity::Warning);
+        assert_eq!(
+            warning.summary,
+            r#"Other models of project "boards" were already training"#
+        );
+        assert!(warning.detail.contains(r#"When lookoutvision_model "boards:3" was created, model version(s) 1, 2 of project "boards""#), "{warning:?}");
+        assert!(
+            warning
+                .detail
+                .contains("terraform import lookoutvision_model.<name> boards:<version>"),
+            "{warning:?}"
+        );
+    }
+
+    #[test]
+    fn the_accepted_model_is_what_create_model_answered() {
+        let metadata = ModelMetadata::builder()
+            .model_version("3")
+            .model_arn("arn:model/boards/3")
+            .status(ModelStatus::Training)
+            .build();
+        let model = accepted(Some(&metadata));
+        assert_eq!(model.model_version(), Some("3"));
+        assert_eq!(model.model_arn(), Some("arn:model/boards/3"));
+        assert_eq!(model.status(), Some(&ModelStatus::Training));
+        assert_eq!(accepted(None), ModelDescription::builder().build());
     }
 
     #[test]
