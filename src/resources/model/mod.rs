@@ -52,19 +52,30 @@ impl Model {
     }
 }
 
+/// The state of an existing model, and which model it is.
+fn existing(value: &Value) -> Result<(ModelState, Key), Diagnostic> {
+    let state: ModelState = read_value(TYPE_NAME, value)?;
+    let key = Key::of(&state).map_err(|err| err.diagnostic(TYPE_NAME))?;
+    Ok((state, key))
+}
+
+/// A model of `project` that the service has not numbered yet, as messages name it.
+fn pending(project: &str) -> Subject<'_> {
+    Subject::New {
+        type_name: TYPE_NAME,
+        project,
+    }
+}
+
 /// The versions of `project` that are training before this create starts one, for
 /// [`already_training_warning`].
 async fn others_training(
     ctx: &Context<'_, Client>,
     project: &str,
 ) -> Result<Vec<String>, Diagnostic> {
-    let pending = Subject::New {
-        type_name: TYPE_NAME,
-        project,
-    };
     training_versions(ctx, project)
         .await
-        .map_err(|err| api_failure(Action::Create, pending, &err, None))
+        .map_err(|err| api_failure(Action::Create, pending(project), &err, None))
 }
 
 /// Calls CreateModel, which starts training, with `output` as the planned `output_config`.
@@ -100,11 +111,7 @@ async fn start_training(
                  its status. If the message is about another argument, correct it and apply \
                  again.",
             );
-            let pending = Subject::New {
-                type_name: TYPE_NAME,
-                project,
-            };
-            api_failure(Action::Create, pending, &err, advice)
+            api_failure(Action::Create, pending(project), &err, advice)
         })?;
     let metadata = created.model_metadata();
     let version = metadata.and_then(|m| m.model_version()).unwrap_or_default();
@@ -233,8 +240,7 @@ impl Resource<Client> for Model {
         ctx: &Context<'_, Client>,
         current: &Value,
     ) -> Result<Option<Value>, Failure> {
-        let current: ModelState = read_value(TYPE_NAME, current)?;
-        let key = Key::of(&current).map_err(|err| err.diagnostic(TYPE_NAME))?;
+        let (current, key) = existing(current)?;
         let description = match describe(ctx, &key).await {
             Ok(d) if d.status() == Some(&ModelStatus::Deleting) => return Ok(None),
             Ok(d) => d,
@@ -245,12 +251,11 @@ impl Resource<Client> for Model {
         let remote = remote_tags(ctx, arn)
             .await
             .map_err(|err| api_failure(Action::Read, key.subject(), &err, None))?;
-        let configured = current
-            .tags
-            .as_ref()
-            .map(StringMap::strings)
-            .unwrap_or_default();
-        let own = own_tags(&remote, &configured, &ctx.client.default_tags);
+        let own = own_tags(
+            &remote,
+            &current.configured_tags(),
+            &ctx.client.default_tags,
+        );
         let read = ModelState {
             tags: (!own.is_empty() || current.tags.is_some()).then(|| own.into()),
             tags_all: Some(remote.into()),
@@ -265,9 +270,8 @@ impl Resource<Client> for Model {
         prior: &Value,
         planned: &Value,
     ) -> Result<Value, Failure> {
-        let prior: ModelState = read_value(TYPE_NAME, prior)?;
+        let (prior, key) = existing(prior)?;
         let planned: ModelState = read_value(TYPE_NAME, planned)?;
-        let key = Key::of(&prior).map_err(|err| err.diagnostic(TYPE_NAME))?;
         let lifecycle = Lifecycle::new(ctx, &key, Operation::Update);
         let current = describe(ctx, &key)
             .await
@@ -298,8 +302,7 @@ impl Resource<Client> for Model {
     }
 
     async fn delete(&self, ctx: &Context<'_, Client>, current: &Value) -> Result<(), Failure> {
-        let current: ModelState = read_value(TYPE_NAME, current)?;
-        let key = Key::of(&current).map_err(|err| err.diagnostic(TYPE_NAME))?;
+        let (_, key) = existing(current)?;
         let lifecycle = Lifecycle::new(ctx, &key, Operation::Delete);
         let result = async {
             let settled = match describe(ctx, &key).await {
@@ -421,9 +424,19 @@ mod tests {
                 .into()
             )
         );
-        planned.set("tags", Value::Unknown);
+        planned.set(TAGS, Value::Unknown);
         Model.modify_plan(Some(&client), &mut planned);
         assert_eq!(planned.get(TAGS_ALL), &Value::Unknown);
+
+        // One unknown element makes the merge unknown; other unknowns are left alone.
+        planned.set(
+            TAGS,
+            Value::Map([("team".to_owned(), Value::Unknown)].into()),
+        );
+        planned.set(MODEL_VERSION, Value::Unknown);
+        Model.modify_plan(Some(&client), &mut planned);
+        assert_eq!(planned.get(TAGS_ALL), &Value::Unknown);
+        assert_eq!(planned.get(MODEL_VERSION), &Value::Unknown);
     }
 
     #[test]

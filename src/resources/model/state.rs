@@ -1,6 +1,8 @@
 //! What a model's value holds: the schema, and the typed state built from the service's
 //! description of the model. The attribute names are constants that both use.
 
+use std::collections::BTreeMap;
+
 use aws_sdk_lookoutvision::types::{
     ModelDescription, ModelPerformance, ModelStatus, OutputConfig, OutputS3Object, S3Location,
 };
@@ -356,8 +358,16 @@ impl ModelState {
         })
     }
 
+    /// The tags the configuration sets: `tags`, without null elements.
+    pub(super) fn configured_tags(&self) -> BTreeMap<String, String> {
+        self.tags
+            .as_ref()
+            .map(StringMap::strings)
+            .unwrap_or_default()
+    }
+
     /// Every tag the model should carry: `tags_all`, without null elements.
-    pub(super) fn all_tags(&self) -> std::collections::BTreeMap<String, String> {
+    pub(super) fn all_tags(&self) -> BTreeMap<String, String> {
         self.tags_all
             .as_ref()
             .map(StringMap::strings)
