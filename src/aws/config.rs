@@ -108,38 +108,66 @@ pub struct InvalidSetting {
     pub message: String,
 }
 
+/// The environment, read through a lookup function (the process environment, or a map in tests).
+struct Environment<'a>(&'a dyn Fn(&str) -> Option<String>);
+
+impl Environment<'_> {
+    /// The value of the first of `names` that is set and not empty, with the name it came from.
+    fn first(&self, names: &[&'static str]) -> Option<(String, &'static str)> {
+        names.iter().find_map(|name| {
+            (self.0)(name)
+                .filter(|value| !value.is_empty())
+                .map(|value| (value, *name))
+        })
+    }
+
+    /// The value of the first of `names` that is set and not empty.
+    fn value(&self, names: &[&'static str]) -> Option<String> {
+        self.first(names).map(|(value, _)| value)
+    }
+}
+
 impl ClientArguments {
     /// Applies the environment fallbacks, reading variables through `env`.
     pub fn resolve(
         &self,
         env: impl Fn(&str) -> Option<String>,
     ) -> Result<ClientSettings, InvalidSetting> {
-        let from_env = |names: &[&'static str]| {
-            names.iter().find_map(|name| {
-                env(name)
-                    .filter(|value| !value.is_empty())
-                    .map(|value| (value, *name))
-            })
-        };
-        let region = self
-            .region
-            .clone()
-            .or_else(|| from_env(&["AWS_REGION", "AWS_DEFAULT_REGION"]).map(|(v, _)| v));
-        let profile = self
-            .profile
-            .clone()
-            .or_else(|| from_env(&["AWS_PROFILE"]).map(|(v, _)| v));
-        let endpoint = self.endpoint.clone().or_else(|| {
-            from_env(&["AWS_ENDPOINT_URL_LOOKOUTVISION", "AWS_ENDPOINT_URL"]).map(|(v, _)| v)
-        });
+        let env = Environment(&env);
+        let max_retries = self.max_retries(&env)?;
+        let retry_mode = self.retry_mode(&env)?;
+        self.check_static_credentials()?;
+        Ok(ClientSettings {
+            arguments: self.clone(),
+            region: or_env(&self.region, &env, &["AWS_REGION", "AWS_DEFAULT_REGION"]),
+            profile: or_env(&self.profile, &env, &["AWS_PROFILE"]),
+            endpoint: or_env(
+                &self.endpoint,
+                &env,
+                &["AWS_ENDPOINT_URL_LOOKOUTVISION", "AWS_ENDPOINT_URL"],
+            ),
+            max_retries,
+            retry_mode,
+            skip_credentials_validation: self.skip_credentials_validation.unwrap_or(false),
+            skip_metadata_api_check: self.skip_metadata_api_check(&env),
+            config_files: files(&self.shared_config_files, &env, "AWS_CONFIG_FILE"),
+            credentials_files: files(
+                &self.shared_credentials_files,
+                &env,
+                "AWS_SHARED_CREDENTIALS_FILE",
+            ),
+        })
+    }
 
-        let max_retries = match (self.max_retries, from_env(&["AWS_MAX_ATTEMPTS"])) {
+    /// `max_retries`, else AWS_MAX_ATTEMPTS (which counts the first attempt too), else the
+    /// default.
+    fn max_retries(&self, env: &Environment<'_>) -> Result<u32, InvalidSetting> {
+        match (self.max_retries, env.first(&["AWS_MAX_ATTEMPTS"])) {
             (Some(n), _) => u32::try_from(n).map_err(|_| InvalidSetting {
                 argument: "max_retries",
                 env_var: None,
                 message: format!("max_retries must be a whole number of at least 0; got {n}."),
-            })?,
-            // AWS_MAX_ATTEMPTS counts the first attempt too.
+            }),
             (None, Some((attempts, var))) => attempts
                 .parse::<u32>()
                 .ok()
@@ -151,36 +179,43 @@ impl ClientArguments {
                     message: format!(
                         "{var} must be a whole number of at least 1; got {attempts:?}."
                     ),
-                })?,
-            (None, None) => DEFAULT_MAX_RETRIES,
-        };
+                }),
+            (None, None) => Ok(DEFAULT_MAX_RETRIES),
+        }
+    }
 
-        let (mode, mode_var) = match (&self.retry_mode, from_env(&["AWS_RETRY_MODE"])) {
+    /// `retry_mode`, else AWS_RETRY_MODE, else standard.
+    fn retry_mode(&self, env: &Environment<'_>) -> Result<RetryMode, InvalidSetting> {
+        let (mode, mode_var) = match (&self.retry_mode, env.first(&["AWS_RETRY_MODE"])) {
             (Some(mode), _) => (Some(mode.clone()), None),
             (None, Some((mode, var))) => (Some(mode), Some(var)),
             (None, None) => (None, None),
         };
-        let retry_mode = match mode.as_deref() {
-            None | Some("standard") => RetryMode::Standard,
-            Some("adaptive") => RetryMode::Adaptive,
-            Some(other) => {
-                return Err(InvalidSetting {
-                    argument: "retry_mode",
-                    env_var: mode_var,
-                    message: format!(
-                        "{} must be `standard` or `adaptive`; got {other:?}.",
-                        mode_var.unwrap_or("retry_mode")
-                    ),
-                })
-            }
-        };
+        match mode.as_deref() {
+            None | Some("standard") => Ok(RetryMode::Standard),
+            Some("adaptive") => Ok(RetryMode::Adaptive),
+            Some(other) => Err(InvalidSetting {
+                argument: "retry_mode",
+                env_var: mode_var,
+                message: format!(
+                    "{} must be `standard` or `adaptive`; got {other:?}.",
+                    mode_var.unwrap_or("retry_mode")
+                ),
+            }),
+        }
+    }
 
-        let skip_metadata_api_check = match self.skip_metadata_api_check {
-            Some(skip) => skip,
-            None => from_env(&["AWS_EC2_METADATA_DISABLED"])
-                .is_some_and(|(v, _)| v.eq_ignore_ascii_case("true")),
-        };
+    /// `skip_metadata_api_check`, else whether AWS_EC2_METADATA_DISABLED is `true`.
+    fn skip_metadata_api_check(&self, env: &Environment<'_>) -> bool {
+        self.skip_metadata_api_check.unwrap_or_else(|| {
+            env.value(&["AWS_EC2_METADATA_DISABLED"])
+                .is_some_and(|v| v.eq_ignore_ascii_case("true"))
+        })
+    }
 
+    /// Static credentials come whole: an access key with its secret key, and a session token
+    /// only with both.
+    fn check_static_credentials(&self) -> Result<(), InvalidSetting> {
         match (&self.access_key, &self.secret_key) {
             (Some(_), None) => return Err(missing_pair("secret_key", "access_key")),
             (None, Some(_)) => return Err(missing_pair("access_key", "secret_key")),
@@ -189,30 +224,25 @@ impl ClientArguments {
         if self.token.is_some() && self.access_key.is_none() {
             return Err(missing_pair("access_key", "token"));
         }
+        Ok(())
+    }
+}
 
-        let files = |argument: &Option<Vec<String>>, var: &'static str| -> Vec<PathBuf> {
-            match argument {
-                Some(paths) => paths.iter().map(PathBuf::from).collect(),
-                None => from_env(&[var])
-                    .map(|(v, _)| vec![PathBuf::from(v)])
-                    .unwrap_or_default(),
-            }
-        };
-        Ok(ClientSettings {
-            arguments: self.clone(),
-            region,
-            profile,
-            endpoint,
-            max_retries,
-            retry_mode,
-            skip_credentials_validation: self.skip_credentials_validation.unwrap_or(false),
-            skip_metadata_api_check,
-            config_files: files(&self.shared_config_files, "AWS_CONFIG_FILE"),
-            credentials_files: files(
-                &self.shared_credentials_files,
-                "AWS_SHARED_CREDENTIALS_FILE",
-            ),
-        })
+/// `argument`, else the first of the environment variables `names` that is set.
+fn or_env(
+    argument: &Option<String>,
+    env: &Environment<'_>,
+    names: &[&'static str],
+) -> Option<String> {
+    argument.clone().or_else(|| env.value(names))
+}
+
+/// Shared files: the `argument`'s paths, else the one in environment variable `var`, else none
+/// (aws-config then uses its default files).
+fn files(argument: &Option<Vec<String>>, env: &Environment<'_>, var: &'static str) -> Vec<PathBuf> {
+    match argument {
+        Some(paths) => paths.iter().map(PathBuf::from).collect(),
+        None => env.value(&[var]).map(PathBuf::from).into_iter().collect(),
     }
 }
 
@@ -300,17 +330,21 @@ impl ClientSettings {
         }
     }
 
+    /// How the SDK retries: `max_retries` after the first attempt, backing off at most 20s.
+    fn retry_config(&self) -> RetryConfig {
+        match self.retry_mode {
+            RetryMode::Standard => RetryConfig::standard(),
+            RetryMode::Adaptive => RetryConfig::adaptive(),
+        }
+        .with_max_attempts(self.max_retries.saturating_add(1))
+        .with_max_backoff(Duration::from_secs(20))
+    }
+
     /// Builds the Lookout for Vision client configuration, naming the caller as `app` in every
     /// request's User-Agent (e.g. `terraform-provider-lookoutvision_0.1.0`; invalid names are
     /// left out). Unless credential validation is skipped, the credential chain is resolved once
     /// here so that a missing credential fails at plan time.
     pub async fn build(&self, app: &str) -> Result<aws_sdk_lookoutvision::Config, ClientError> {
-        let retry = match self.retry_mode {
-            RetryMode::Standard => RetryConfig::standard(),
-            RetryMode::Adaptive => RetryConfig::adaptive(),
-        }
-        .with_max_attempts(self.max_retries.saturating_add(1))
-        .with_max_backoff(Duration::from_secs(20));
         let credentials = self.credentials();
         if !self.skip_credentials_validation {
             credentials
@@ -319,7 +353,7 @@ impl ClientSettings {
                 .map_err(ClientError::NoCredentials)?;
         }
         let mut loader = aws_config::defaults(BehaviorVersion::latest())
-            .retry_config(retry)
+            .retry_config(self.retry_config())
             .credentials_provider(credentials);
         if let Ok(app) = aws_config::AppName::new(app.to_owned()) {
             loader = loader.app_name(app);
@@ -420,6 +454,76 @@ mod tests {
             .resolve(env(&[("AWS_MAX_ATTEMPTS", "zero")]))
             .unwrap_err();
         assert_eq!(err.argument, "max_retries");
+    }
+
+    #[test]
+    fn empty_variables_count_as_unset_and_the_first_set_name_wins() {
+        let lookup = env(&[("AWS_REGION", ""), ("AWS_DEFAULT_REGION", "eu-central-1")]);
+        let env = Environment(&lookup);
+        assert_eq!(
+            env.first(&["AWS_REGION", "AWS_DEFAULT_REGION"]),
+            Some(("eu-central-1".to_owned(), "AWS_DEFAULT_REGION"))
+        );
+        assert_eq!(env.value(&["AWS_PROFILE"]), None);
+    }
+
+    #[test]
+    fn shared_files_come_from_the_argument_or_one_variable() {
+        let lookup = env(&[("AWS_CONFIG_FILE", "/env/config")]);
+        let env = Environment(&lookup);
+        let argument = Some(vec!["/a".to_owned(), "/b".to_owned()]);
+        assert_eq!(
+            files(&argument, &env, "AWS_CONFIG_FILE"),
+            [PathBuf::from("/a"), PathBuf::from("/b")]
+        );
+        assert_eq!(
+            files(&None, &env, "AWS_CONFIG_FILE"),
+            [PathBuf::from("/env/config")]
+        );
+        assert!(files(&None, &env, "AWS_SHARED_CREDENTIALS_FILE").is_empty());
+    }
+
+    #[test]
+    fn max_retries_come_from_the_argument_or_attempts_minus_one() {
+        let with = |max_retries: Option<i64>, vars: &[(&str, &str)]| {
+            ClientArguments {
+                max_retries,
+                ..Default::default()
+            }
+            .max_retries(&Environment(&env(vars)))
+        };
+        assert_eq!(with(Some(0), &[("AWS_MAX_ATTEMPTS", "9")]), Ok(0));
+        assert_eq!(with(None, &[("AWS_MAX_ATTEMPTS", "1")]), Ok(0));
+        let err = with(Some(-1), &[]).unwrap_err();
+        assert_eq!((err.argument, err.env_var), ("max_retries", None));
+        let err = with(None, &[("AWS_MAX_ATTEMPTS", "0")]).unwrap_err();
+        assert_eq!(err.env_var, Some("AWS_MAX_ATTEMPTS"));
+    }
+
+    #[test]
+    fn retries_count_the_first_attempt_and_saturate() {
+        let mut settings = ClientArguments::default().resolve(env(&[])).unwrap();
+        settings.max_retries = 3;
+        assert_eq!(settings.retry_config().max_attempts(), 4);
+        settings.max_retries = u32::MAX;
+        assert_eq!(settings.retry_config().max_attempts(), u32::MAX);
+        settings.retry_mode = RetryMode::Adaptive;
+        assert_eq!(
+            settings.retry_config().mode(),
+            aws_config::retry::RetryMode::Adaptive
+        );
+    }
+
+    #[test]
+    fn a_token_needs_an_access_key() {
+        let args = ClientArguments {
+            token: Some("session".into()),
+            ..Default::default()
+        };
+        assert_eq!(
+            args.check_static_credentials().unwrap_err().argument,
+            "access_key"
+        );
     }
 
     #[test]

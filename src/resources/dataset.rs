@@ -7,6 +7,7 @@ use aws_sdk_lookoutvision::types::{
     DatasetDescription, DatasetGroundTruthManifest, DatasetSource, DatasetStatus, InputS3Object,
 };
 
+use super::typed::{read_value, Object, ShapeError, Typed, TIMEOUTS};
 use super::{
     api_failure, import_how, project_name_attribute, retry_failure, s3, split_id, timestamp,
     wait_failure, Action, Limit, Subject,
@@ -23,10 +24,181 @@ use crate::framework::value::{Type, Value};
 
 const TYPE_NAME: &str = "lookoutvision_dataset";
 
+// The attribute names, for the schema and for `DatasetState`.
+const ID: &str = "id";
+const PROJECT_NAME: &str = "project_name";
+const DATASET_TYPE: &str = "dataset_type";
+const STATUS: &str = "status";
+const STATUS_MESSAGE: &str = "status_message";
+const IMAGE_STATS: &str = "image_stats";
+const CREATION_TIMESTAMP: &str = "creation_timestamp";
+const LAST_UPDATED_TIMESTAMP: &str = "last_updated_timestamp";
+const SOURCE: &str = "source";
+// Inside `source`.
+const BUCKET: &str = "bucket";
+const KEY: &str = "key";
+const VERSION_ID: &str = "version_id";
+// Inside `image_stats`.
+const TOTAL: &str = "total";
+const LABELED: &str = "labeled";
+const NORMAL: &str = "normal";
+const ANOMALY: &str = "anomaly";
+
 /// The `lookoutvision_dataset` resource.
 #[derive(Debug, Default)]
 pub struct Dataset;
 
+/// A dataset as its state holds it. Its ID, `<project_name>:<dataset_type>`, is not held twice.
+#[derive(Clone, Debug, PartialEq)]
+struct DatasetState {
+    project_name: String,
+    dataset_type: String,
+    source: Option<Source>,
+    status: Option<String>,
+    status_message: Option<String>,
+    image_stats: Option<ImageStats>,
+    creation_timestamp: Option<String>,
+    last_updated_timestamp: Option<String>,
+    timeouts: Value,
+}
+
+/// The `source` block: the manifest a dataset is created from.
+#[derive(Clone, Debug, PartialEq)]
+struct Source {
+    bucket: String,
+    key: String,
+    version_id: Option<String>,
+}
+
+/// The `image_stats` attribute.
+#[derive(Clone, Debug, PartialEq)]
+struct ImageStats {
+    total: Option<i64>,
+    labeled: Option<i64>,
+    normal: Option<i64>,
+    anomaly: Option<i64>,
+}
+
+impl Typed for DatasetState {
+    fn read(value: &Value) -> Result<Self, ShapeError> {
+        let object = Object::of(value)?;
+        Ok(DatasetState {
+            project_name: object.get(PROJECT_NAME)?,
+            dataset_type: object.get(DATASET_TYPE)?,
+            source: object.get(SOURCE)?,
+            status: object.get(STATUS)?,
+            status_message: object.get(STATUS_MESSAGE)?,
+            image_stats: object.get(IMAGE_STATS)?,
+            creation_timestamp: object.get(CREATION_TIMESTAMP)?,
+            last_updated_timestamp: object.get(LAST_UPDATED_TIMESTAMP)?,
+            timeouts: object.get(TIMEOUTS)?,
+        })
+    }
+
+    fn write(&self) -> Value {
+        Value::object([
+            (ID, Key::of(self).id.write()),
+            (PROJECT_NAME, self.project_name.write()),
+            (DATASET_TYPE, self.dataset_type.write()),
+            (SOURCE, self.source.write()),
+            (STATUS, self.status.write()),
+            (STATUS_MESSAGE, self.status_message.write()),
+            (IMAGE_STATS, self.image_stats.write()),
+            (CREATION_TIMESTAMP, self.creation_timestamp.write()),
+            (LAST_UPDATED_TIMESTAMP, self.last_updated_timestamp.write()),
+            (TIMEOUTS, self.timeouts.write()),
+        ])
+    }
+}
+
+impl Typed for Source {
+    fn read(value: &Value) -> Result<Self, ShapeError> {
+        let object = Object::of(value)?;
+        Ok(Source {
+            bucket: object.get(BUCKET)?,
+            key: object.get(KEY)?,
+            version_id: object.get(VERSION_ID)?,
+        })
+    }
+
+    fn write(&self) -> Value {
+        Value::object([
+            (BUCKET, self.bucket.write()),
+            (KEY, self.key.write()),
+            (VERSION_ID, self.version_id.write()),
+        ])
+    }
+}
+
+impl Typed for ImageStats {
+    fn read(value: &Value) -> Result<Self, ShapeError> {
+        let object = Object::of(value)?;
+        Ok(ImageStats {
+            total: object.get(TOTAL)?,
+            labeled: object.get(LABELED)?,
+            normal: object.get(NORMAL)?,
+            anomaly: object.get(ANOMALY)?,
+        })
+    }
+
+    fn write(&self) -> Value {
+        Value::object([
+            (TOTAL, self.total.write()),
+            (LABELED, self.labeled.write()),
+            (NORMAL, self.normal.write()),
+            (ANOMALY, self.anomaly.write()),
+        ])
+    }
+}
+
+fn image_stats_type() -> Type {
+    Type::object([
+        (TOTAL, Type::Number),
+        (LABELED, Type::Number),
+        (NORMAL, Type::Number),
+        (ANOMALY, Type::Number),
+    ])
+}
+
+impl DatasetState {
+    /// This dataset as `description` shows it; the arguments and `timeouts` stay.
+    fn observed(&self, description: &DatasetDescription) -> DatasetState {
+        let count = |n: Option<i32>| n.map(i64::from);
+        DatasetState {
+            status: description
+                .status()
+                .map(|status| status.as_str().to_owned()),
+            status_message: description.status_message().map(str::to_owned),
+            image_stats: description.image_stats().map(|stats| ImageStats {
+                total: count(stats.total()),
+                labeled: count(stats.labeled()),
+                normal: count(stats.normal()),
+                anomaly: count(stats.anomaly()),
+            }),
+            creation_timestamp: timestamp(description.creation_timestamp()),
+            last_updated_timestamp: timestamp(description.last_updated_timestamp()),
+            ..self.clone()
+        }
+    }
+}
+
+impl Source {
+    /// The manifest as CreateDataset takes it.
+    fn to_sdk(&self) -> DatasetSource {
+        let object = InputS3Object::builder()
+            .bucket(&self.bucket)
+            .key(&self.key)
+            .set_version_id(self.version_id.clone());
+        let manifest = DatasetGroundTruthManifest::builder()
+            .s3_object(object.build())
+            .build();
+        DatasetSource::builder()
+            .ground_truth_manifest(manifest)
+            .build()
+    }
+}
+
+/// Which dataset a state describes.
 struct Key<'a> {
     project: &'a str,
     dataset_type: &'a str,
@@ -34,9 +206,8 @@ struct Key<'a> {
 }
 
 impl<'a> Key<'a> {
-    fn of(value: &'a Value) -> Self {
-        let project = value.get("project_name").as_str().unwrap_or_default();
-        let dataset_type = value.get("dataset_type").as_str().unwrap_or_default();
+    fn of(state: &'a DatasetState) -> Self {
+        let (project, dataset_type) = (&state.project_name, &state.dataset_type);
         Key {
             project,
             dataset_type,
@@ -50,49 +221,6 @@ impl<'a> Key<'a> {
             id: &self.id,
         }
     }
-}
-
-fn image_stats_type() -> Type {
-    Type::object([
-        ("total", Type::Number),
-        ("labeled", Type::Number),
-        ("normal", Type::Number),
-        ("anomaly", Type::Number),
-    ])
-}
-
-/// The state for `description`, keeping configuration-only values from `base`.
-fn state(base: &Value, description: &DatasetDescription) -> Value {
-    let key = Key::of(base);
-    let count = |n: Option<i32>| n.map_or(Value::Null, |n| Value::from(i64::from(n)));
-    let image_stats = description.image_stats().map_or(Value::Null, |stats| {
-        Value::object([
-            ("total", count(stats.total())),
-            ("labeled", count(stats.labeled())),
-            ("normal", count(stats.normal())),
-            ("anomaly", count(stats.anomaly())),
-        ])
-    });
-    let mut state = base.clone();
-    state.set("id", key.id.clone().into());
-    state.set(
-        "status",
-        Value::opt_string(description.status().map(DatasetStatus::as_str)),
-    );
-    state.set(
-        "status_message",
-        Value::opt_string(description.status_message()),
-    );
-    state.set("image_stats", image_stats);
-    state.set(
-        "creation_timestamp",
-        timestamp(description.creation_timestamp()),
-    );
-    state.set(
-        "last_updated_timestamp",
-        timestamp(description.last_updated_timestamp()),
-    );
-    state
 }
 
 /// Classifies a described dataset for the create waiter.
@@ -137,25 +265,6 @@ fn observe(description: DatasetDescription, phase: Phase) -> Observation<Dataset
     }
 }
 
-fn source_of(planned: &Value) -> Option<DatasetSource> {
-    let source = planned.get("source");
-    let bucket = source.get("bucket").as_str()?;
-    let mut object = InputS3Object::builder()
-        .bucket(bucket)
-        .key(source.get("key").as_str().unwrap_or_default());
-    if let Some(version) = source.get("version_id").as_str() {
-        object = object.version_id(version);
-    }
-    let manifest = DatasetGroundTruthManifest::builder()
-        .s3_object(object.build())
-        .build();
-    Some(
-        DatasetSource::builder()
-            .ground_truth_manifest(manifest)
-            .build(),
-    )
-}
-
 #[async_trait]
 impl Resource<Client> for Dataset {
     fn type_name(&self) -> &'static str {
@@ -164,10 +273,10 @@ impl Resource<Client> for Dataset {
 
     fn schema(&self) -> Schema {
         let source = Block::new("A manifest file in Amazon S3 (SageMaker Ground Truth format) that lists the images and their labels. Without it the dataset is created empty.")
-            .attribute(s3::bucket("bucket", "The S3 bucket holding the manifest."))
-            .attribute(s3::key("key", "The manifest's object key."))
+            .attribute(s3::bucket(BUCKET, "The S3 bucket holding the manifest."))
+            .attribute(s3::key(KEY, "The manifest's object key."))
             .attribute(
-                Attribute::optional("version_id", Type::String)
+                Attribute::optional(VERSION_ID, Type::String)
                     .describe("The manifest object's version, for a versioned bucket.")
                     .validate(validate::string_length(1, 1024)),
             );
@@ -178,42 +287,42 @@ impl Resource<Client> for Dataset {
                  the service has imported the manifest.",
             )
             .attribute(
-                Attribute::computed("id", Type::String)
+                Attribute::computed(ID, Type::String)
                     .describe("`<project_name>:<dataset_type>`.")
                     .stable(),
             )
             .attribute(project_name_attribute(
-                "project_name",
+                PROJECT_NAME,
                 "The project the dataset belongs to. Changing it replaces the dataset.",
             ))
             .attribute(
-                Attribute::required("dataset_type", Type::String)
+                Attribute::required(DATASET_TYPE, Type::String)
                     .describe("`train` or `test` (lower case). Changing it replaces the dataset.")
                     .requires_replace()
                     .validate(validate::one_of(&["train", "test"])),
             )
             .attribute(
-                Attribute::computed("status", Type::String)
+                Attribute::computed(STATUS, Type::String)
                     .describe("The dataset's status, e.g. `CREATE_COMPLETE`."),
             )
             .attribute(
-                Attribute::computed("status_message", Type::String)
+                Attribute::computed(STATUS_MESSAGE, Type::String)
                     .describe("The service's message about the status."),
             )
             .attribute(
-                Attribute::computed("image_stats", image_stats_type())
+                Attribute::computed(IMAGE_STATS, image_stats_type())
                     .describe("Image counts: `total`, `labeled`, `normal` and `anomaly`."),
             )
             .attribute(
-                Attribute::computed("creation_timestamp", Type::String)
+                Attribute::computed(CREATION_TIMESTAMP, Type::String)
                     .describe("When the dataset was created (RFC 3339).")
                     .stable(),
             )
             .attribute(
-                Attribute::computed("last_updated_timestamp", Type::String)
+                Attribute::computed(LAST_UPDATED_TIMESTAMP, Type::String)
                     .describe("When the dataset last changed (RFC 3339)."),
             )
-            .block(NestedBlock::single("source", source).requires_replace()),
+            .block(NestedBlock::single(SOURCE, source).requires_replace()),
         )
     }
 
@@ -226,7 +335,8 @@ impl Resource<Client> for Dataset {
     }
 
     async fn create(&self, ctx: &Context<'_, Client>, planned: &Value) -> Result<Value, Failure> {
-        let key = Key::of(planned);
+        let planned: DatasetState = read_value(TYPE_NAME, planned)?;
+        let key = Key::of(&planned);
         let mut request = ctx
             .client
             .api()
@@ -234,8 +344,8 @@ impl Resource<Client> for Dataset {
             .project_name(key.project)
             .dataset_type(key.dataset_type)
             .client_token(client_token());
-        if let Some(source) = source_of(planned) {
-            request = request.dataset_source(source);
+        if let Some(source) = &planned.source {
+            request = request.dataset_source(source.to_sdk());
         }
         request.send().await.map_err(|err| {
             let err = ApiError::from_sdk("CreateDataset", err);
@@ -260,11 +370,11 @@ impl Resource<Client> for Dataset {
         })
         .await;
         match waited {
-            Ok(done) => Ok(state(planned, &done.value)),
+            Ok(done) => Ok(planned.observed(&done.value).write()),
             Err(err) => {
                 let partial = match err.last_value() {
-                    Some(last) => state(planned, last),
-                    None => state(planned, &DatasetDescription::builder().build()),
+                    Some(last) => planned.observed(last),
+                    None => planned.observed(&DatasetDescription::builder().build()),
                 };
                 let mut diag = wait_failure(
                     Action::Create,
@@ -281,14 +391,14 @@ impl Resource<Client> for Dataset {
                 if matches!(err, WaitError::Cancelled { .. }) {
                     diag.severity = Severity::Warning;
                 }
-                Err(Failure::from(diag).with_state(partial))
+                Err(Failure::from(diag).with_state(partial.write()))
             }
         }
     }
 
     fn unobservable(&self) -> &'static [&'static str] {
         // DescribeDataset does not say which manifest a dataset was created from.
-        &["source"]
+        &[SOURCE]
     }
 
     /// Only reached after an import, to record the configured `source`: every other
@@ -299,11 +409,12 @@ impl Resource<Client> for Dataset {
         _prior: &Value,
         planned: &Value,
     ) -> Result<Value, Failure> {
-        let key = Key::of(planned);
+        let planned: DatasetState = read_value(TYPE_NAME, planned)?;
+        let key = Key::of(&planned);
         let description = describe(ctx, &key)
             .await
             .map_err(|err| api_failure(Action::Update, key.subject(), &err, None))?;
-        Ok(state(planned, &description))
+        Ok(planned.observed(&description).write())
     }
 
     async fn read(
@@ -311,19 +422,21 @@ impl Resource<Client> for Dataset {
         ctx: &Context<'_, Client>,
         current: &Value,
     ) -> Result<Option<Value>, Failure> {
-        let key = Key::of(current);
+        let current: DatasetState = read_value(TYPE_NAME, current)?;
+        let key = Key::of(&current);
         match describe(ctx, &key).await {
             Ok(description) if description.status() == Some(&DatasetStatus::DeleteInProgress) => {
                 Ok(None)
             }
-            Ok(description) => Ok(Some(state(current, &description))),
+            Ok(description) => Ok(Some(current.observed(&description).write())),
             Err(err) if err.is_not_found() => Ok(None),
             Err(err) => Err(api_failure(Action::Read, key.subject(), &err, None).into()),
         }
     }
 
     async fn delete(&self, ctx: &Context<'_, Client>, current: &Value) -> Result<(), Failure> {
-        let key = Key::of(current);
+        let current: DatasetState = read_value(TYPE_NAME, current)?;
+        let key = Key::of(&current);
         let started = tokio::time::Instant::now();
         let token = client_token();
         let deleted = retry_conflicts(ctx.timeout, &ctx.cancel, || async {
@@ -388,11 +501,18 @@ impl Resource<Client> for Dataset {
     fn import(&self, id: &str) -> Result<Value, Diagnostic> {
         let (project, dataset_type) =
             split_id(TYPE_NAME, id, "<project_name>:<train|test>", "boards:train")?;
-        Ok(Value::object([
-            ("id", id.into()),
-            ("project_name", project.into()),
-            ("dataset_type", dataset_type.into()),
-        ]))
+        let imported = DatasetState {
+            project_name: project.to_owned(),
+            dataset_type: dataset_type.to_owned(),
+            source: None,
+            status: None,
+            status_message: None,
+            image_stats: None,
+            creation_timestamp: None,
+            last_updated_timestamp: None,
+            timeouts: Value::Null,
+        };
+        Ok(imported.write())
     }
 }
 
@@ -402,12 +522,83 @@ mod tests {
 
     #[test]
     fn import_ids_name_a_project_and_a_type() {
-        let state = Dataset.import("boards:train").expect("a valid ID");
-        assert_eq!(state.get("project_name").as_str(), Some("boards"));
-        assert_eq!(state.get("dataset_type").as_str(), Some("train"));
+        let imported = Dataset.import("boards:train").expect("a valid ID");
+        assert_eq!(imported.get(ID).as_str(), Some("boards:train"));
+        let state = DatasetState::read(&imported).expect("an imported state");
+        assert_eq!(state.project_name, "boards");
+        assert_eq!(state.dataset_type, "train");
         for bad in ["boards", "boards:", ":train", "a:b:c"] {
             assert!(Dataset.import(bad).is_err(), "{bad} should be rejected");
         }
+    }
+
+    fn stored() -> Value {
+        Value::object([
+            (ID, "boards:train".into()),
+            (PROJECT_NAME, "boards".into()),
+            (DATASET_TYPE, "train".into()),
+            (
+                SOURCE,
+                Value::object([
+                    (BUCKET, "images".into()),
+                    (KEY, "train.manifest".into()),
+                    (VERSION_ID, Value::Null),
+                ]),
+            ),
+            (STATUS, "CREATE_COMPLETE".into()),
+            (STATUS_MESSAGE, "Dataset created.".into()),
+            (
+                IMAGE_STATS,
+                Value::object([
+                    (TOTAL, 30i64.into()),
+                    (LABELED, 30i64.into()),
+                    (NORMAL, 20i64.into()),
+                    (ANOMALY, 10i64.into()),
+                ]),
+            ),
+            (CREATION_TIMESTAMP, "2025-01-02T03:04:05Z".into()),
+            (LAST_UPDATED_TIMESTAMP, "2025-01-02T03:05:00Z".into()),
+            (TIMEOUTS, Value::object([("create", "2h".into())])),
+        ])
+    }
+
+    #[test]
+    fn state_round_trips_through_the_typed_model() {
+        let state = DatasetState::read(&stored()).expect("a complete state");
+        assert_eq!(
+            state.source.as_ref().map(|s| s.key.as_str()),
+            Some("train.manifest")
+        );
+        assert_eq!(state.image_stats.as_ref().and_then(|s| s.anomaly), Some(10));
+        assert_eq!(state.write(), stored());
+    }
+
+    #[test]
+    fn missing_identity_or_manifest_key_is_an_error_not_an_empty_string() {
+        let mut value = stored();
+        value.set(DATASET_TYPE, Value::Null);
+        let err = DatasetState::read(&value).expect_err("no type");
+        assert_eq!(err.to_string(), "`dataset_type` is null");
+
+        let mut value = stored();
+        value.set(SOURCE, Value::object([(BUCKET, "images".into())]));
+        let err = DatasetState::read(&value).expect_err("no key");
+        assert_eq!(err.to_string(), "`source.key` is null");
+    }
+
+    #[test]
+    fn observing_the_service_keeps_the_arguments_and_replaces_the_rest() {
+        let planned = DatasetState::read(&stored()).expect("a complete state");
+        let observed = planned.observed(
+            &DatasetDescription::builder()
+                .status(DatasetStatus::CreateInProgress)
+                .build(),
+        );
+        assert_eq!(observed.status.as_deref(), Some("CREATE_IN_PROGRESS"));
+        assert_eq!(observed.image_stats, None);
+        assert_eq!(observed.creation_timestamp, None);
+        assert_eq!(observed.source, planned.source);
+        assert_eq!(observed.timeouts, planned.timeouts);
     }
 
     #[test]

@@ -1,5 +1,5 @@
 //! The Lookout for Vision resources, one module each, and what they share: user-facing error
-//! messages, timestamp and name conventions.
+//! messages, timestamp and name conventions, and typed values ([`typed`]).
 
 use std::time::Duration;
 
@@ -13,11 +13,12 @@ use crate::framework::resource::{invalid_import_id, Context};
 use crate::framework::schema::Attribute;
 use crate::framework::timeouts::{format_duration, Operation};
 use crate::framework::validate;
-use crate::framework::value::{Type, Value};
+use crate::framework::value::Type;
 
 pub mod dataset;
 pub mod model;
 pub mod project;
+pub mod typed;
 
 pub use dataset::Dataset;
 pub use model::Model;
@@ -330,15 +331,13 @@ pub fn wait_failure<T>(
 
 /// A number attribute from the service's 32-bit float, without float noise (0.85, not
 /// 0.8500000238418579).
-pub fn score(value: Option<f32>) -> Value {
-    value
-        .and_then(|v| v.to_string().parse::<f64>().ok())
-        .map_or(Value::Null, Value::from)
+pub fn score(value: Option<f32>) -> Option<f64> {
+    value.and_then(|v| v.to_string().parse::<f64>().ok())
 }
 
 /// A timestamp attribute: RFC 3339 in UTC.
-pub fn timestamp(time: Option<&DateTime>) -> Value {
-    Value::opt_string(time.and_then(|t| t.fmt(DateTimeFormat::DateTime).ok()))
+pub fn timestamp(time: Option<&DateTime>) -> Option<String> {
+    time.and_then(|t| t.fmt(DateTimeFormat::DateTime).ok())
 }
 
 /// A required, replacement-forcing project name attribute, validated as the API constrains it.

@@ -4,6 +4,7 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 
+use super::typed::{read_value, Object, ShapeError, Typed, TIMEOUTS};
 use super::{
     api_failure, import_how, project_name_attribute, retry_failure, timestamp, Action, Limit,
     Subject,
@@ -18,29 +19,54 @@ use crate::framework::value::{Type, Value};
 
 const TYPE_NAME: &str = "lookoutvision_project";
 
+// The attribute names, for the schema and for `ProjectState`.
+const ID: &str = "id";
+const NAME: &str = "name";
+const ARN: &str = "arn";
+const CREATION_TIMESTAMP: &str = "creation_timestamp";
+
 /// The `lookoutvision_project` resource.
 #[derive(Debug, Default)]
 pub struct Project;
 
-fn name(state: &Value) -> &str {
-    state.get("name").as_str().unwrap_or_default()
+/// A project as its state holds it. Its ID is its name, so it is not held twice.
+#[derive(Clone, Debug, PartialEq)]
+struct ProjectState {
+    name: String,
+    arn: Option<String>,
+    creation_timestamp: Option<String>,
+    timeouts: Value,
 }
 
-fn subject(state: &Value) -> Subject<'_> {
-    Subject::Existing {
-        type_name: TYPE_NAME,
-        id: name(state),
+impl Typed for ProjectState {
+    fn read(value: &Value) -> Result<Self, ShapeError> {
+        let object = Object::of(value)?;
+        Ok(ProjectState {
+            name: object.get(NAME)?,
+            arn: object.get(ARN)?,
+            creation_timestamp: object.get(CREATION_TIMESTAMP)?,
+            timeouts: object.get(TIMEOUTS)?,
+        })
+    }
+
+    fn write(&self) -> Value {
+        Value::object([
+            (ID, self.name.write()),
+            (NAME, self.name.write()),
+            (ARN, self.arn.write()),
+            (CREATION_TIMESTAMP, self.creation_timestamp.write()),
+            (TIMEOUTS, self.timeouts.write()),
+        ])
     }
 }
 
-fn state(name: &str, arn: Option<&str>, created: Value, timeouts: Value) -> Value {
-    Value::object([
-        ("id", name.into()),
-        ("name", name.into()),
-        ("arn", Value::opt_string(arn)),
-        ("creation_timestamp", created),
-        ("timeouts", timeouts),
-    ])
+impl ProjectState {
+    fn subject(&self) -> Subject<'_> {
+        Subject::Existing {
+            type_name: TYPE_NAME,
+            id: &self.name,
+        }
+    }
 }
 
 #[async_trait]
@@ -57,22 +83,22 @@ impl Resource<Client> for Project {
                  the provider retries the deletion while they are still being deleted.",
             )
             .attribute(
-                Attribute::computed("id", Type::String)
+                Attribute::computed(ID, Type::String)
                     .describe("The project name.")
                     .stable(),
             )
             .attribute(project_name_attribute(
-                "name",
+                NAME,
                 "The project name: 1 to 255 letters, digits, hyphens and underscores, starting with \
                  a letter or digit. Changing it replaces the project.",
             ))
             .attribute(
-                Attribute::computed("arn", Type::String)
+                Attribute::computed(ARN, Type::String)
                     .describe("The project's ARN.")
                     .stable(),
             )
             .attribute(
-                Attribute::computed("creation_timestamp", Type::String)
+                Attribute::computed(CREATION_TIMESTAMP, Type::String)
                     .describe("When the project was created (RFC 3339).")
                     .stable(),
             ),
@@ -87,7 +113,8 @@ impl Resource<Client> for Project {
     }
 
     async fn create(&self, ctx: &Context<'_, Client>, planned: &Value) -> Result<Value, Failure> {
-        let name = name(planned);
+        let planned: ProjectState = read_value(TYPE_NAME, planned)?;
+        let name = planned.name.as_str();
         let output = ctx
             .client
             .api()
@@ -105,15 +132,15 @@ impl Resource<Client> for Project {
                         import_how(TYPE_NAME, name)
                     )
                 });
-                api_failure(Action::Create, subject(planned), &err, advice.as_deref())
+                api_failure(Action::Create, planned.subject(), &err, advice.as_deref())
             })?;
         let metadata = output.project_metadata();
-        Ok(state(
-            name,
-            metadata.and_then(|m| m.project_arn()),
-            timestamp(metadata.and_then(|m| m.creation_timestamp())),
-            planned.get("timeouts").clone(),
-        ))
+        let created = ProjectState {
+            arn: metadata.and_then(|m| m.project_arn()).map(str::to_owned),
+            creation_timestamp: timestamp(metadata.and_then(|m| m.creation_timestamp())),
+            ..planned
+        };
+        Ok(created.write())
     }
 
     async fn read(
@@ -121,12 +148,12 @@ impl Resource<Client> for Project {
         ctx: &Context<'_, Client>,
         current: &Value,
     ) -> Result<Option<Value>, Failure> {
-        let name = name(current);
+        let current: ProjectState = read_value(TYPE_NAME, current)?;
         let output = match ctx
             .client
             .api()
             .describe_project()
-            .project_name(name)
+            .project_name(&current.name)
             .send()
             .await
         {
@@ -136,16 +163,19 @@ impl Resource<Client> for Project {
                 if err.is_not_found() {
                     return Ok(None);
                 }
-                return Err(api_failure(Action::Read, subject(current), &err, None).into());
+                return Err(api_failure(Action::Read, current.subject(), &err, None).into());
             }
         };
         let description = output.project_description();
-        Ok(Some(state(
-            description.and_then(|d| d.project_name()).unwrap_or(name),
-            description.and_then(|d| d.project_arn()),
-            timestamp(description.and_then(|d| d.creation_timestamp())),
-            current.get("timeouts").clone(),
-        )))
+        let read = ProjectState {
+            name: description
+                .and_then(|d| d.project_name())
+                .map_or_else(|| current.name.clone(), str::to_owned),
+            arn: description.and_then(|d| d.project_arn()).map(str::to_owned),
+            creation_timestamp: timestamp(description.and_then(|d| d.creation_timestamp())),
+            timeouts: current.timeouts.clone(),
+        };
+        Ok(Some(read.write()))
     }
 
     /// Every argument replaces the project, so Terraform never plans an update in place.
@@ -159,7 +189,8 @@ impl Resource<Client> for Project {
     }
 
     async fn delete(&self, ctx: &Context<'_, Client>, current: &Value) -> Result<(), Failure> {
-        let name = name(current);
+        let current: ProjectState = read_value(TYPE_NAME, current)?;
+        let name = current.name.as_str();
         // One token for every attempt: a retried call the service already accepted is a replay.
         let token = client_token();
         let result = retry_conflicts(ctx.timeout, &ctx.cancel, || async {
@@ -178,7 +209,7 @@ impl Resource<Client> for Project {
             Err(RetryError::Failed(err)) if err.is_not_found() => Ok(()),
             Err(err) => Err(retry_failure(
                 Action::Delete,
-                subject(current),
+                current.subject(),
                 Limit::of(Operation::Delete, ctx),
                 &err,
                 "its datasets and models are deleted",
@@ -192,6 +223,76 @@ impl Resource<Client> for Project {
     }
 
     fn import(&self, id: &str) -> Result<Value, Diagnostic> {
-        Ok(state(id, None, Value::Null, Value::Null))
+        let imported = ProjectState {
+            name: id.to_owned(),
+            arn: None,
+            creation_timestamp: None,
+            timeouts: Value::Null,
+        };
+        Ok(imported.write())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn stored() -> Value {
+        Value::object([
+            (ID, "demo".into()),
+            (NAME, "demo".into()),
+            (
+                ARN,
+                "arn:aws:lookoutvision:us-east-1:123456789012:project/demo".into(),
+            ),
+            (CREATION_TIMESTAMP, "2025-01-02T03:04:05Z".into()),
+            (TIMEOUTS, Value::object([("delete", "5m".into())])),
+        ])
+    }
+
+    #[test]
+    fn state_round_trips_through_the_typed_model() {
+        let state = ProjectState::read(&stored()).expect("a complete state");
+        assert_eq!(state.name, "demo");
+        assert_eq!(
+            state.creation_timestamp.as_deref(),
+            Some("2025-01-02T03:04:05Z")
+        );
+        assert_eq!(state.write(), stored());
+    }
+
+    #[test]
+    fn a_missing_name_is_an_error_not_an_empty_name() {
+        let mut value = stored();
+        value.set(NAME, Value::Null);
+        let err = ProjectState::read(&value).expect_err("no name");
+        assert_eq!(err.to_string(), "`name` is null");
+        let diag = read_value::<ProjectState>(TYPE_NAME, &value).expect_err("no name");
+        assert_eq!(
+            diag.summary,
+            "Invalid value of lookoutvision_project: `name` is null"
+        );
+    }
+
+    #[test]
+    fn a_create_plan_reads_with_its_computed_attributes_unknown() {
+        let planned = Value::object([
+            (ID, Value::Unknown),
+            (NAME, "demo".into()),
+            (ARN, Value::Unknown),
+            (CREATION_TIMESTAMP, Value::Unknown),
+            (TIMEOUTS, Value::Null),
+        ]);
+        let state = ProjectState::read(&planned).expect("a plan");
+        assert_eq!((state.name.as_str(), state.arn), ("demo", None));
+    }
+
+    #[test]
+    fn import_fills_the_identity_and_leaves_the_rest_null() {
+        let imported = Project.import("demo").expect("any name");
+        let state = ProjectState::read(&imported).expect("an imported state");
+        assert_eq!(imported.get(ID).as_str(), Some("demo"));
+        assert_eq!(state.name, "demo");
+        assert!(state.arn.is_none() && state.timeouts.is_null());
     }
 }
