@@ -337,7 +337,12 @@ pub fn score(value: Option<f32>) -> Option<f64> {
 
 /// A timestamp attribute: RFC 3339 in UTC.
 pub fn timestamp(time: Option<&DateTime>) -> Option<String> {
-    time.and_then(|t| t.fmt(DateTimeFormat::DateTime).ok())
+    // The service keeps milliseconds, but its JSON carries epoch seconds as a float, which the
+    // SDK decodes to the nearest nanosecond: `.819999` for `.82`. Rounding to the millisecond
+    // shows the time the service has.
+    let millis = |t: &DateTime| i64::try_from((t.as_nanos() + 500_000).div_euclid(1_000_000));
+    time.and_then(|t| millis(t).ok())
+        .and_then(|ms| DateTime::from_millis(ms).fmt(DateTimeFormat::DateTime).ok())
 }
 
 /// A required, replacement-forcing project name attribute, validated as the API constrains it.
@@ -418,6 +423,21 @@ pub mod s3 {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn timestamps_show_the_milliseconds_the_service_has() {
+        for (seconds, shown) in [
+            (1_607_277_318.389, "2020-12-06T17:55:18.389Z"),
+            (1_764_659_601.82, "2025-12-02T07:13:21.82Z"),
+            (1_764_659_601.0, "2025-12-02T07:13:21Z"),
+            (1_764_659_601.9999, "2025-12-02T07:13:22Z"),
+        ] {
+            let time = DateTime::from_secs_f64(seconds);
+            assert_eq!(timestamp(Some(&time)).as_deref(), Some(shown), "{seconds}");
+        }
+        assert_eq!(timestamp(None), None);
+    }
+
     use super::*;
     use crate::aws::waiter::{Observation, Phase};
 

@@ -29,6 +29,12 @@ fn apply_then_plans_are_empty_and_destroy_empties_the_emulator() {
             .is_ok(),
         "creation_timestamp {created:?} is not RFC 3339"
     );
+    // At the precision the service keeps: milliseconds, not the float's `.819999`.
+    let fraction = created
+        .trim_end_matches('Z')
+        .split_once('.')
+        .map_or("", |(_, fraction)| fraction);
+    assert!(fraction.len() <= 3, "creation_timestamp {created:?}");
     assert_eq!(ws.emulator.project_names(), ["demo-project"]);
 
     ws.assert_plan_empty(false);
