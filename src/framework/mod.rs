@@ -1,7 +1,8 @@
-//! The provider framework: values, their wire codecs, schemas, validation, plans and the
-//! resource model. It knows nothing about AWS or Lookout for Vision.
+//! The provider framework: values, their wire codecs, schemas, validation, plans, and the
+//! resource and data source models. It knows nothing about AWS or Lookout for Vision.
 
 mod codec;
+pub mod data_source;
 pub mod diag;
 pub mod docs;
 pub mod json;

@@ -10,12 +10,14 @@ use async_trait::async_trait;
 use serde_json::Value as Json;
 use tokio_util::sync::CancellationToken;
 
+use super::data_source::DataSource;
 use super::diag::{Diagnostic, Diagnostics};
 use super::schema::Schema;
 use super::timeouts::Timeouts;
 use super::value::Value;
 
-/// A provider: its configuration schema, how configuration becomes a client, and its resources.
+/// A provider: its configuration schema, how configuration becomes a client, its resources and
+/// its data sources.
 #[async_trait]
 pub trait Provider: Send + Sync + 'static {
     /// What resources receive once the provider is configured (for example an API client).
@@ -35,9 +37,14 @@ pub trait Provider: Send + Sync + 'static {
 
     /// The resource types this provider offers.
     fn resources(&self) -> Vec<Arc<dyn Resource<Self::Client>>>;
+
+    /// The data sources this provider offers.
+    fn data_sources(&self) -> Vec<Arc<dyn DataSource<Self::Client>>> {
+        Vec::new()
+    }
 }
 
-/// What a resource operation gets besides its values.
+/// What a resource or data source operation gets besides its values.
 pub struct Context<'a, C> {
     /// The configured provider's client.
     pub client: &'a C,

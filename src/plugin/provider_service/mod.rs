@@ -9,14 +9,16 @@
 
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex, PoisonError, RwLock};
+use std::time::Duration;
 
 use tokio_util::sync::CancellationToken;
 use tonic::{Request, Response, Status};
 use tracing::Instrument;
 
 use super::convert;
+use crate::framework::data_source::DataSource;
 use crate::framework::diag::{Diagnostic, Diagnostics};
-use crate::framework::resource::{full_schema, Provider, Resource};
+use crate::framework::resource::{full_schema, Context, Provider, Resource};
 use crate::framework::schema::Schema;
 use crate::framework::timeouts::Timeouts;
 use crate::framework::value::Type;
@@ -39,6 +41,10 @@ mod validate;
 /// Private data of a freshly imported resource: its unobservable arguments are still unknown.
 /// Import writes it, plan reads it, and apply spends it.
 const IMPORTED: &[u8] = br#"{"imported":true}"#;
+
+/// Reads (refreshes and data sources) have no `timeouts` entry; this bounds one whose API calls
+/// keep being retried.
+const READ_TIMEOUT: Duration = Duration::from_secs(5 * 60);
 
 /// Cancels every in-flight wait and retry when Terraform sends `StopProvider`, then re-arms so
 /// that later operations (such as the state-saving after an interrupted apply) still run.
@@ -71,18 +77,26 @@ struct ResourceType<C> {
     timeouts: Timeouts,
 }
 
+/// A data source with its schema and value type, derived once.
+struct DataSourceType<C> {
+    data_source: Arc<dyn DataSource<C>>,
+    schema: Schema,
+    ty: Type,
+}
+
 /// Serves one [`Provider`] over tfplugin6.
 pub struct ProviderService<P: Provider> {
     provider: Arc<P>,
     provider_schema: Schema,
     provider_type: Type,
     resources: BTreeMap<String, ResourceType<P::Client>>,
+    data_sources: BTreeMap<String, DataSourceType<P::Client>>,
     client: RwLock<Option<Arc<P::Client>>>,
     stop: StopSignal,
 }
 
 impl<P: Provider> ProviderService<P> {
-    /// Prepares the schemas of `provider` and its resources once, up front.
+    /// Prepares the schemas of `provider`, its resources and data sources once, up front.
     pub fn new(provider: P) -> Self {
         let provider_schema = provider.schema();
         let resources = provider
@@ -99,11 +113,25 @@ impl<P: Provider> ProviderService<P> {
                 (resource.type_name().to_owned(), entry)
             })
             .collect();
+        let data_sources = provider
+            .data_sources()
+            .into_iter()
+            .map(|data_source| {
+                let schema = data_source.schema();
+                let entry = DataSourceType {
+                    ty: schema.block.implied_type(),
+                    data_source: data_source.clone(),
+                    schema,
+                };
+                (data_source.type_name().to_owned(), entry)
+            })
+            .collect();
         ProviderService {
             provider_type: provider_schema.block.implied_type(),
             provider_schema,
             provider: Arc::new(provider),
             resources,
+            data_sources,
             client: RwLock::new(None),
             stop: StopSignal::default(),
         }
@@ -115,21 +143,15 @@ impl<P: Provider> ProviderService<P> {
     }
 
     fn resource(&self, type_name: &str) -> Result<&ResourceType<P::Client>, Diagnostic> {
-        self.resources.get(type_name).ok_or_else(|| {
-            Diagnostic::error(
-                format!("Unknown resource type {type_name}"),
-                format!(
-                    "This provider has no resource type {type_name:?}; it offers {}. Check the \
-                     type's spelling, and that `required_providers` selects the provider version \
-                     that offers it.",
-                    self.resources
-                        .keys()
-                        .cloned()
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                ),
-            )
-        })
+        self.resources
+            .get(type_name)
+            .ok_or_else(|| unknown_type("resource type", type_name, &self.resources))
+    }
+
+    fn data_source(&self, type_name: &str) -> Result<&DataSourceType<P::Client>, Diagnostic> {
+        self.data_sources
+            .get(type_name)
+            .ok_or_else(|| unknown_type("data source", type_name, &self.data_sources))
     }
 
     fn client(&self) -> Option<Arc<P::Client>> {
@@ -148,6 +170,34 @@ impl<P: Provider> ProviderService<P> {
             )
         })
     }
+
+    /// What an operation that only reads gets: the client, the stop signal, and
+    /// [`READ_TIMEOUT`].
+    fn read_context<'c>(&self, client: &'c P::Client) -> Context<'c, P::Client> {
+        Context {
+            client,
+            cancel: self.stop.token(),
+            timeout: READ_TIMEOUT,
+        }
+    }
+}
+
+/// The error for a `kind` (e.g. "data source") this provider does not offer, naming those it
+/// does.
+fn unknown_type<V>(kind: &str, type_name: &str, offered: &BTreeMap<String, V>) -> Diagnostic {
+    let offered = if offered.is_empty() {
+        format!("it offers no {kind}s")
+    } else {
+        let names: Vec<&str> = offered.keys().map(String::as_str).collect();
+        format!("it offers {}", names.join(", "))
+    };
+    Diagnostic::error(
+        format!("Unknown {kind} {type_name}"),
+        format!(
+            "This provider has no {kind} {type_name:?}; {offered}. Check the type's spelling, and \
+             that `required_providers` selects the provider version that offers it."
+        ),
+    )
 }
 
 fn span(rpc: &'static str, resource_type: &str) -> tracing::Span {
@@ -196,7 +246,9 @@ impl<P: Provider> ProviderRpc for ProviderService<P> {
         &self,
         req: Request<pb::validate_data_resource_config::Request>,
     ) -> Result<Response<pb::validate_data_resource_config::Response>, Status> {
-        Ok(Response::new(data_source::validate(&req.into_inner())))
+        let req = req.into_inner();
+        let _span = span("ValidateDataResourceConfig", &req.type_name).entered();
+        Ok(Response::new(self.validate_data_source(&req)))
     }
 
     async fn upgrade_resource_state(
@@ -277,7 +329,11 @@ impl<P: Provider> ProviderRpc for ProviderService<P> {
         &self,
         req: Request<pb::read_data_source::Request>,
     ) -> Result<Response<pb::read_data_source::Response>, Status> {
-        Ok(Response::new(data_source::read(&req.into_inner())))
+        let req = req.into_inner();
+        let span = span("ReadDataSource", &req.type_name);
+        Ok(Response::new(
+            self.read_data_source(&req).instrument(span).await,
+        ))
     }
 
     async fn get_functions(

@@ -1,14 +1,9 @@
 //! ReadResource: the refresh of one resource instance.
 
-use std::time::Duration;
-
 use super::{convert, pb, ProviderService};
 use crate::framework::diag::{Diagnostic, Diagnostics};
-use crate::framework::resource::{Context, Provider};
+use crate::framework::resource::Provider;
 use crate::framework::value::Value;
-
-/// Reads have no `timeouts` entry; this bounds a refresh whose API calls keep being retried.
-const READ_TIMEOUT: Duration = Duration::from_secs(5 * 60);
 
 impl<P: Provider> ProviderService<P> {
     /// ReadResource. A failed refresh keeps the stored state: it must not drop the resource.
@@ -43,11 +38,7 @@ impl<P: Provider> ProviderService<P> {
             return Ok(None);
         }
         let client = self.configured_client()?;
-        let ctx = Context {
-            client: client.as_ref(),
-            cancel: self.stop.token(),
-            timeout: READ_TIMEOUT,
-        };
+        let ctx = self.read_context(client.as_ref());
         match rt.resource.read(&ctx, &state).await {
             Ok(Some(new_state)) => convert::encode(&new_state, &rt.ty, "refreshed state").map(Some),
             Ok(None) => {

@@ -27,7 +27,7 @@ pub(super) fn functions() -> pb::get_functions::Response {
 }
 
 impl<P: Provider> ProviderService<P> {
-    /// GetMetadata: the resource types, without their schemas.
+    /// GetMetadata: the resource types and data sources, without their schemas.
     pub(super) fn metadata(&self) -> pb::get_metadata::Response {
         let resources = self
             .resources
@@ -36,23 +36,38 @@ impl<P: Provider> ProviderService<P> {
                 type_name: type_name.clone(),
             })
             .collect();
+        let data_sources = self
+            .data_sources
+            .keys()
+            .map(|type_name| pb::get_metadata::DataSourceMetadata {
+                type_name: type_name.clone(),
+            })
+            .collect();
         pb::get_metadata::Response {
             server_capabilities: Some(capabilities()),
             resources,
+            data_sources,
             ..Default::default()
         }
     }
 
-    /// GetProviderSchema: the provider block's schema and every resource type's.
+    /// GetProviderSchema: the provider block's schema, and every resource type's and data
+    /// source's.
     pub(super) fn provider_schemas(&self) -> pb::get_provider_schema::Response {
         let resource_schemas: HashMap<String, pb::Schema> = self
             .resources
             .iter()
             .map(|(name, rt)| (name.clone(), convert::schema(&rt.schema)))
             .collect();
+        let data_source_schemas: HashMap<String, pb::Schema> = self
+            .data_sources
+            .iter()
+            .map(|(name, ds)| (name.clone(), convert::schema(&ds.schema)))
+            .collect();
         pb::get_provider_schema::Response {
             provider: Some(convert::schema(&self.provider_schema)),
             resource_schemas,
+            data_source_schemas,
             server_capabilities: Some(capabilities()),
             ..Default::default()
         }
@@ -61,13 +76,15 @@ impl<P: Provider> ProviderService<P> {
 
 #[cfg(test)]
 mod tests {
-    use super::super::testing::{service, FIXTURE, WIDGET};
+    use super::super::testing::{service, FIXTURE, GAUGE, WIDGET};
 
     #[test]
-    fn metadata_lists_the_resource_types_and_capabilities() {
+    fn metadata_lists_the_resource_types_data_sources_and_capabilities() {
         let metadata = service().metadata();
         let types: Vec<_> = metadata.resources.iter().map(|r| &r.type_name).collect();
         assert_eq!(types, [FIXTURE, WIDGET]);
+        let data_sources: Vec<_> = metadata.data_sources.iter().map(|d| &d.type_name).collect();
+        assert_eq!(data_sources, [GAUGE]);
         let capabilities = metadata.server_capabilities.unwrap();
         assert!(capabilities.plan_destroy && capabilities.get_provider_schema_optional);
         assert!(!capabilities.move_resource_state);
@@ -80,5 +97,14 @@ mod tests {
         let widget = schemas.resource_schemas[WIDGET].block.as_ref().unwrap();
         let blocks: Vec<_> = widget.block_types.iter().map(|b| &b.type_name).collect();
         assert_eq!(blocks, ["timeouts"]);
+    }
+
+    #[test]
+    fn data_source_schemas_have_no_timeouts_block() {
+        let schemas = service().provider_schemas();
+        let gauge = schemas.data_source_schemas[GAUGE].block.as_ref().unwrap();
+        let attributes: Vec<_> = gauge.attributes.iter().map(|a| &a.name).collect();
+        assert_eq!(attributes, ["name", "reading"]);
+        assert!(gauge.block_types.is_empty());
     }
 }

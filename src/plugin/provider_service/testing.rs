@@ -7,6 +7,7 @@ use std::time::Duration;
 use async_trait::async_trait;
 
 use super::{convert, pb, ProviderService};
+use crate::framework::data_source::{not_found, DataSource};
 use crate::framework::diag::{Diagnostic, Diagnostics};
 use crate::framework::resource::{replace_only, Context, Failure, Provider, Resource};
 use crate::framework::schema::{Attribute, Block, Schema};
@@ -19,6 +20,9 @@ pub(super) const WIDGET: &str = "test_widget";
 
 /// The type name of the test resource whose every argument forces replacement.
 pub(super) const FIXTURE: &str = "test_fixture";
+
+/// The type name of the test data source.
+pub(super) const GAUGE: &str = "test_gauge";
 
 /// The configured client: the resource operations it was used for, as `"create <name>"`.
 #[derive(Debug, Default)]
@@ -79,6 +83,10 @@ impl Provider for TestProvider {
 
     fn resources(&self) -> Vec<Arc<dyn Resource<Calls>>> {
         vec![Arc::new(Widget), Arc::new(Fixture)]
+    }
+
+    fn data_sources(&self) -> Vec<Arc<dyn DataSource<Calls>>> {
+        vec![Arc::new(Gauge)]
     }
 }
 
@@ -212,6 +220,53 @@ impl Resource<Calls> for Fixture {
     fn import(&self, id: &str) -> Result<Value, Diagnostic> {
         Ok(Value::object([("id", id.into()), ("name", id.into())]))
     }
+}
+
+/// A data source with a `name` (at most 6 characters; one ending in 13 is refused) and a
+/// computed `reading`, the name's length. The gauge `"gone"` does not exist.
+struct Gauge;
+
+#[async_trait]
+impl DataSource<Calls> for Gauge {
+    fn type_name(&self) -> &'static str {
+        GAUGE
+    }
+
+    fn schema(&self) -> Schema {
+        Schema::new(
+            Block::new("A gauge.")
+                .attribute(
+                    Attribute::required("name", Type::String)
+                        .validate(validate::string_length(1, 6)),
+                )
+                .attribute(Attribute::computed("reading", Type::Number)),
+        )
+    }
+
+    fn validate(&self, config: &Value, diags: &mut Diagnostics) {
+        if config
+            .get("name")
+            .as_str()
+            .is_some_and(|n| n.ends_with("13"))
+        {
+            diags.push(Diagnostic::error("Unlucky gauge", "Choose another name."));
+        }
+    }
+
+    async fn read(&self, _ctx: &Context<'_, Calls>, config: &Value) -> Result<Value, Diagnostics> {
+        let name = config.get("name").as_str().unwrap_or_default();
+        if name == "gone" {
+            return Err(not_found(GAUGE, "gauge \"gone\"", "Check the name.").into());
+        }
+        let mut state = config.clone();
+        state.set("reading", Value::from(name.len() as i64));
+        Ok(state)
+    }
+}
+
+/// The type of [`Gauge`] values.
+pub(super) fn gauge_type() -> Type {
+    service().data_sources[GAUGE].ty.clone()
 }
 
 /// A service for [`TestProvider`], not configured.
