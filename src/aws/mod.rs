@@ -4,6 +4,7 @@
 pub mod client;
 pub mod config;
 pub mod error;
+pub mod pages;
 pub mod retry;
 pub mod waiter;
 

@@ -48,6 +48,12 @@ impl Block {
         self
     }
 
+    /// This block with more attributes.
+    pub fn attributes(mut self, attributes: impl IntoIterator<Item = Attribute>) -> Self {
+        self.attributes.extend(attributes);
+        self
+    }
+
     /// This block with one more nested block.
     pub fn block(mut self, block: NestedBlock) -> Self {
         self.blocks.push(block);

@@ -24,10 +24,11 @@ use crate::framework::value::{Type, Value};
 
 const TYPE_NAME: &str = "lookoutvision_dataset";
 
-// The attribute names, for the schema and for `DatasetState`.
-const ID: &str = "id";
-const PROJECT_NAME: &str = "project_name";
-const DATASET_TYPE: &str = "dataset_type";
+// The attribute names, for the schema and for `DatasetState` (and the data source, which shows a
+// dataset the same way).
+pub(crate) const ID: &str = "id";
+pub(crate) const PROJECT_NAME: &str = "project_name";
+pub(crate) const DATASET_TYPE: &str = "dataset_type";
 const STATUS: &str = "status";
 const STATUS_MESSAGE: &str = "status_message";
 const IMAGE_STATS: &str = "image_stats";
@@ -54,12 +55,19 @@ struct DatasetState {
     project_name: String,
     dataset_type: String,
     source: Option<Source>,
+    view: DatasetView,
+    timeouts: Value,
+}
+
+/// What the service reports about a dataset: the attributes that the resource and the
+/// `lookoutvision_dataset` data source show alike.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub(crate) struct DatasetView {
     status: Option<String>,
     status_message: Option<String>,
     image_stats: Option<ImageStats>,
     creation_timestamp: Option<String>,
     last_updated_timestamp: Option<String>,
-    timeouts: Value,
 }
 
 /// The `source` block: the manifest a dataset is created from.
@@ -86,29 +94,96 @@ impl Typed for DatasetState {
             project_name: object.get(PROJECT_NAME)?,
             dataset_type: object.get(DATASET_TYPE)?,
             source: object.get(SOURCE)?,
-            status: object.get(STATUS)?,
-            status_message: object.get(STATUS_MESSAGE)?,
-            image_stats: object.get(IMAGE_STATS)?,
-            creation_timestamp: object.get(CREATION_TIMESTAMP)?,
-            last_updated_timestamp: object.get(LAST_UPDATED_TIMESTAMP)?,
+            view: DatasetView::read(&object)?,
             timeouts: object.get(TIMEOUTS)?,
         })
     }
 
     fn write(&self) -> Value {
-        Value::object([
-            (ID, Key::of(self).id.write()),
+        let identity = [
+            (
+                ID,
+                dataset_id(&self.project_name, &self.dataset_type).write(),
+            ),
             (PROJECT_NAME, self.project_name.write()),
             (DATASET_TYPE, self.dataset_type.write()),
             (SOURCE, self.source.write()),
+            (TIMEOUTS, self.timeouts.write()),
+        ];
+        Value::object(identity.into_iter().chain(self.view.attributes()))
+    }
+}
+
+impl DatasetView {
+    /// The dataset as `description` shows it.
+    pub(crate) fn of(description: &DatasetDescription) -> Self {
+        let count = |n: Option<i32>| n.map(i64::from);
+        DatasetView {
+            status: description
+                .status()
+                .map(|status| status.as_str().to_owned()),
+            status_message: description.status_message().map(str::to_owned),
+            image_stats: description.image_stats().map(|stats| ImageStats {
+                total: count(stats.total()),
+                labeled: count(stats.labeled()),
+                normal: count(stats.normal()),
+                anomaly: count(stats.anomaly()),
+            }),
+            creation_timestamp: timestamp(description.creation_timestamp()),
+            last_updated_timestamp: timestamp(description.last_updated_timestamp()),
+        }
+    }
+
+    fn read(object: &Object<'_>) -> Result<Self, ShapeError> {
+        Ok(DatasetView {
+            status: object.get(STATUS)?,
+            status_message: object.get(STATUS_MESSAGE)?,
+            image_stats: object.get(IMAGE_STATS)?,
+            creation_timestamp: object.get(CREATION_TIMESTAMP)?,
+            last_updated_timestamp: object.get(LAST_UPDATED_TIMESTAMP)?,
+        })
+    }
+
+    /// The attributes and their values.
+    pub(crate) fn attributes(&self) -> [(&'static str, Value); 5] {
+        [
             (STATUS, self.status.write()),
             (STATUS_MESSAGE, self.status_message.write()),
             (IMAGE_STATS, self.image_stats.write()),
             (CREATION_TIMESTAMP, self.creation_timestamp.write()),
             (LAST_UPDATED_TIMESTAMP, self.last_updated_timestamp.write()),
-            (TIMEOUTS, self.timeouts.write()),
-        ])
+        ]
     }
+
+    /// The schema of the attributes.
+    pub(crate) fn schema_attributes() -> [Attribute; 5] {
+        [
+            Attribute::computed(STATUS, Type::String)
+                .describe("The dataset's status, e.g. `CREATE_COMPLETE`."),
+            Attribute::computed(STATUS_MESSAGE, Type::String)
+                .describe("The service's message about the status."),
+            Attribute::computed(IMAGE_STATS, image_stats_type())
+                .describe("Image counts: `total`, `labeled`, `normal` and `anomaly`."),
+            Attribute::computed(CREATION_TIMESTAMP, Type::String)
+                .describe("When the dataset was created (RFC 3339).")
+                .stable(),
+            Attribute::computed(LAST_UPDATED_TIMESTAMP, Type::String)
+                .describe("When the dataset last changed (RFC 3339)."),
+        ]
+    }
+}
+
+/// A dataset's ID: `<project_name>:<dataset_type>`.
+pub(crate) fn dataset_id(project: &str, dataset_type: &str) -> String {
+    format!("{project}:{dataset_type}")
+}
+
+/// The required `dataset_type` argument: `train` or `test`.
+pub(crate) fn dataset_type_attribute(description: &str) -> Attribute {
+    Attribute::required(DATASET_TYPE, Type::String)
+        .describe(description)
+        .requires_replace()
+        .validate(validate::one_of(&["train", "test"]))
 }
 
 impl Typed for Source {
@@ -163,20 +238,8 @@ fn image_stats_type() -> Type {
 impl DatasetState {
     /// This dataset as `description` shows it; the arguments and `timeouts` stay.
     fn observed(&self, description: &DatasetDescription) -> DatasetState {
-        let count = |n: Option<i32>| n.map(i64::from);
         DatasetState {
-            status: description
-                .status()
-                .map(|status| status.as_str().to_owned()),
-            status_message: description.status_message().map(str::to_owned),
-            image_stats: description.image_stats().map(|stats| ImageStats {
-                total: count(stats.total()),
-                labeled: count(stats.labeled()),
-                normal: count(stats.normal()),
-                anomaly: count(stats.anomaly()),
-            }),
-            creation_timestamp: timestamp(description.creation_timestamp()),
-            last_updated_timestamp: timestamp(description.last_updated_timestamp()),
+            view: DatasetView::of(description),
             ..self.clone()
         }
     }
@@ -211,7 +274,7 @@ impl<'a> Key<'a> {
         Key {
             project,
             dataset_type,
-            id: format!("{project}:{dataset_type}"),
+            id: dataset_id(project, dataset_type),
         }
     }
 
@@ -238,12 +301,20 @@ async fn describe(
     ctx: &Context<'_, Client>,
     key: &Key<'_>,
 ) -> Result<DatasetDescription, ApiError> {
-    let output = ctx
-        .client
+    describe_dataset(ctx.client, key.project, key.dataset_type).await
+}
+
+/// DescribeDataset: the `dataset_type` dataset of `project` as the service describes it.
+pub(crate) async fn describe_dataset(
+    client: &Client,
+    project: &str,
+    dataset_type: &str,
+) -> Result<DatasetDescription, ApiError> {
+    let output = client
         .api()
         .describe_dataset()
-        .project_name(key.project)
-        .dataset_type(key.dataset_type)
+        .project_name(project)
+        .dataset_type(dataset_type)
         .send()
         .await
         .map_err(|err| ApiError::from_sdk("DescribeDataset", err))?;
@@ -295,33 +366,10 @@ impl Resource<Client> for Dataset {
                 PROJECT_NAME,
                 "The project the dataset belongs to. Changing it replaces the dataset.",
             ))
-            .attribute(
-                Attribute::required(DATASET_TYPE, Type::String)
-                    .describe("`train` or `test` (lower case). Changing it replaces the dataset.")
-                    .requires_replace()
-                    .validate(validate::one_of(&["train", "test"])),
-            )
-            .attribute(
-                Attribute::computed(STATUS, Type::String)
-                    .describe("The dataset's status, e.g. `CREATE_COMPLETE`."),
-            )
-            .attribute(
-                Attribute::computed(STATUS_MESSAGE, Type::String)
-                    .describe("The service's message about the status."),
-            )
-            .attribute(
-                Attribute::computed(IMAGE_STATS, image_stats_type())
-                    .describe("Image counts: `total`, `labeled`, `normal` and `anomaly`."),
-            )
-            .attribute(
-                Attribute::computed(CREATION_TIMESTAMP, Type::String)
-                    .describe("When the dataset was created (RFC 3339).")
-                    .stable(),
-            )
-            .attribute(
-                Attribute::computed(LAST_UPDATED_TIMESTAMP, Type::String)
-                    .describe("When the dataset last changed (RFC 3339)."),
-            )
+            .attribute(dataset_type_attribute(
+                "`train` or `test` (lower case). Changing it replaces the dataset.",
+            ))
+            .attributes(DatasetView::schema_attributes())
             .block(NestedBlock::single(SOURCE, source).requires_replace()),
         )
     }
@@ -505,11 +553,7 @@ impl Resource<Client> for Dataset {
             project_name: project.to_owned(),
             dataset_type: dataset_type.to_owned(),
             source: None,
-            status: None,
-            status_message: None,
-            image_stats: None,
-            creation_timestamp: None,
-            last_updated_timestamp: None,
+            view: DatasetView::default(),
             timeouts: Value::Null,
         };
         Ok(imported.write())
@@ -569,7 +613,10 @@ mod tests {
             state.source.as_ref().map(|s| s.key.as_str()),
             Some("train.manifest")
         );
-        assert_eq!(state.image_stats.as_ref().and_then(|s| s.anomaly), Some(10));
+        assert_eq!(
+            state.view.image_stats.as_ref().and_then(|s| s.anomaly),
+            Some(10)
+        );
         assert_eq!(state.write(), stored());
     }
 
@@ -594,9 +641,9 @@ mod tests {
                 .status(DatasetStatus::CreateInProgress)
                 .build(),
         );
-        assert_eq!(observed.status.as_deref(), Some("CREATE_IN_PROGRESS"));
-        assert_eq!(observed.image_stats, None);
-        assert_eq!(observed.creation_timestamp, None);
+        assert_eq!(observed.view.status.as_deref(), Some("CREATE_IN_PROGRESS"));
+        assert_eq!(observed.view.image_stats, None);
+        assert_eq!(observed.view.creation_timestamp, None);
         assert_eq!(observed.source, planned.source);
         assert_eq!(observed.timeouts, planned.timeouts);
     }

@@ -3,12 +3,14 @@
 use std::time::Duration;
 
 use async_trait::async_trait;
+use aws_sdk_lookoutvision::types::{ProjectDescription, ProjectMetadata};
 
 use super::typed::{read_value, Object, ShapeError, Typed, TIMEOUTS};
 use super::{
     api_failure, import_how, project_name_attribute, retry_failure, timestamp, Action, Limit,
     Subject,
 };
+use crate::aws::pages::Page;
 use crate::aws::retry::{retry_conflicts, RetryError};
 use crate::aws::{client_token, ApiError, Client};
 use crate::framework::diag::Diagnostic;
@@ -19,11 +21,12 @@ use crate::framework::value::{Type, Value};
 
 const TYPE_NAME: &str = "lookoutvision_project";
 
-// The attribute names, for the schema and for `ProjectState`.
-const ID: &str = "id";
-const NAME: &str = "name";
-const ARN: &str = "arn";
-const CREATION_TIMESTAMP: &str = "creation_timestamp";
+// The attribute names, for the schema and for `ProjectState` (and the data sources that show a
+// project the same way).
+pub(crate) const ID: &str = "id";
+pub(crate) const NAME: &str = "name";
+pub(crate) const ARN: &str = "arn";
+pub(crate) const CREATION_TIMESTAMP: &str = "creation_timestamp";
 
 /// The `lookoutvision_project` resource.
 #[derive(Debug, Default)]
@@ -61,6 +64,18 @@ impl Typed for ProjectState {
 }
 
 impl ProjectState {
+    /// The project as DescribeProject shows it, carrying `timeouts`.
+    fn described(description: &ProjectDescription, name: &str, timeouts: Value) -> Self {
+        ProjectState {
+            name: description
+                .project_name()
+                .map_or_else(|| name.to_owned(), str::to_owned),
+            arn: description.project_arn().map(str::to_owned),
+            creation_timestamp: timestamp(description.creation_timestamp()),
+            timeouts,
+        }
+    }
+
     fn subject(&self) -> Subject<'_> {
         Subject::Existing {
             type_name: TYPE_NAME,
@@ -149,33 +164,15 @@ impl Resource<Client> for Project {
         current: &Value,
     ) -> Result<Option<Value>, Failure> {
         let current: ProjectState = read_value(TYPE_NAME, current)?;
-        let output = match ctx
-            .client
-            .api()
-            .describe_project()
-            .project_name(&current.name)
-            .send()
-            .await
-        {
-            Ok(output) => output,
-            Err(err) => {
-                let err = ApiError::from_sdk("DescribeProject", err);
-                if err.is_not_found() {
-                    return Ok(None);
-                }
-                return Err(api_failure(Action::Read, current.subject(), &err, None).into());
+        match describe_project(ctx.client, &current.name).await {
+            Ok(description) => {
+                let read =
+                    ProjectState::described(&description, &current.name, current.timeouts.clone());
+                Ok(Some(read.write()))
             }
-        };
-        let description = output.project_description();
-        let read = ProjectState {
-            name: description
-                .and_then(|d| d.project_name())
-                .map_or_else(|| current.name.clone(), str::to_owned),
-            arn: description.and_then(|d| d.project_arn()).map(str::to_owned),
-            creation_timestamp: timestamp(description.and_then(|d| d.creation_timestamp())),
-            timeouts: current.timeouts.clone(),
-        };
-        Ok(Some(read.write()))
+            Err(err) if err.is_not_found() => Ok(None),
+            Err(err) => Err(api_failure(Action::Read, current.subject(), &err, None).into()),
+        }
     }
 
     /// Every argument replaces the project, so Terraform never plans an update in place.
@@ -231,6 +228,44 @@ impl Resource<Client> for Project {
         };
         Ok(imported.write())
     }
+}
+
+/// DescribeProject: project `name` as the service describes it.
+pub(crate) async fn describe_project(
+    client: &Client,
+    name: &str,
+) -> Result<ProjectDescription, ApiError> {
+    let output = client
+        .api()
+        .describe_project()
+        .project_name(name)
+        .send()
+        .await
+        .map_err(|err| ApiError::from_sdk("DescribeProject", err))?;
+    Ok(output
+        .project_description()
+        .cloned()
+        .unwrap_or_else(|| ProjectDescription::builder().project_name(name).build()))
+}
+
+/// One page of ListProjects: at most `size` projects after `token`.
+pub(crate) async fn projects_page(
+    client: &Client,
+    token: Option<String>,
+    size: i32,
+) -> Result<Page<ProjectMetadata>, ApiError> {
+    let output = client
+        .api()
+        .list_projects()
+        .set_next_token(token)
+        .max_results(size)
+        .send()
+        .await
+        .map_err(|err| ApiError::from_sdk("ListProjects", err))?;
+    Ok((
+        output.projects().to_vec(),
+        output.next_token().map(str::to_owned),
+    ))
 }
 
 #[cfg(test)]

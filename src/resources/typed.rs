@@ -223,6 +223,26 @@ impl<T: Typed> Typed for BTreeMap<String, T> {
     }
 }
 
+/// A list attribute (a list or set value read in its order; written as a list).
+impl<T: Typed> Typed for Vec<T> {
+    fn read(value: &Value) -> Result<Self, ShapeError> {
+        match value {
+            Value::List(items) | Value::Set(items) => items
+                .iter()
+                .enumerate()
+                .map(|(index, item)| {
+                    T::read(item).map_err(|err| err.inside(PathStep::Index(index as i64)))
+                })
+                .collect(),
+            other => Err(ShapeError::of(other, "a list")),
+        }
+    }
+
+    fn write(&self) -> Value {
+        Value::List(self.iter().map(T::write).collect())
+    }
+}
+
 /// A `map(string)` as Terraform holds it. Its elements may be null (`tags = { a = null }`);
 /// they are kept, so that a state repeats its plan exactly, but they are not strings.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -352,6 +372,15 @@ mod tests {
         let value = Value::Map([("a".to_owned(), Value::from(1i64))].into());
         let err = StringMap::read(&value).expect_err("not strings");
         assert_eq!(err.to_string(), r#"`["a"]` is not a string"#);
+    }
+
+    #[test]
+    fn lists_name_the_element_at_fault() {
+        let value = Value::List(vec!["a".into(), Value::Null]);
+        let err = Vec::<String>::read(&value).expect_err("a null element");
+        assert_eq!(err.to_string(), "`[1]` is null");
+        let strings = vec!["a".to_owned(), "b".to_owned()];
+        assert_eq!(Vec::<String>::read(&strings.write()), Ok(strings));
     }
 
     #[test]

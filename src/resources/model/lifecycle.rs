@@ -6,6 +6,7 @@ use std::time::Duration;
 use aws_sdk_lookoutvision::types::{ModelDescription, ModelStatus};
 use tokio::time::Instant;
 
+use super::describe::describe;
 use super::state::{Hosting, Key};
 use crate::aws::retry::{retry_conflicts, RetryError};
 use crate::aws::waiter::{wait_until, Observation, Phase, WaitError};
@@ -17,50 +18,6 @@ use crate::resources::{retry_failure, wait_failure, Action, Limit};
 
 pub(super) fn status_of(description: &ModelDescription) -> &str {
     description.status().map_or("unknown", ModelStatus::as_str)
-}
-
-pub(super) async fn describe(
-    ctx: &Context<'_, Client>,
-    key: &Key,
-) -> Result<ModelDescription, ApiError> {
-    let output = ctx
-        .client
-        .api()
-        .describe_model()
-        .project_name(&key.project)
-        .model_version(&key.version)
-        .send()
-        .await
-        .map_err(|err| ApiError::from_sdk("DescribeModel", err))?;
-    Ok(output
-        .model_description()
-        .cloned()
-        .unwrap_or_else(|| ModelDescription::builder().build()))
-}
-
-/// The versions of `project` that are training now.
-pub(super) async fn training_versions(
-    ctx: &Context<'_, Client>,
-    project: &str,
-) -> Result<Vec<String>, ApiError> {
-    let mut pages = ctx
-        .client
-        .api()
-        .list_models()
-        .project_name(project)
-        .into_paginator()
-        .send();
-    let mut versions = Vec::new();
-    while let Some(page) = pages.next().await {
-        let page = page.map_err(|err| ApiError::from_sdk("ListModels", err))?;
-        versions.extend(
-            page.models()
-                .iter()
-                .filter(|m| m.status() == Some(&ModelStatus::Training))
-                .filter_map(|m| m.model_version().map(str::to_owned)),
-        );
-    }
-    Ok(versions)
 }
 
 /// A model operation that did not finish: what to tell the user, the model as last seen, and
@@ -117,7 +74,7 @@ impl<'c, 'k> Lifecycle<'c, 'k> {
         phase: impl Fn(Option<&ModelStatus>) -> Phase,
     ) -> Result<ModelDescription, Stalled> {
         wait_until(self.remaining(), &self.ctx.cancel, || async {
-            let description = describe(self.ctx, self.key).await?;
+            let description = describe(self.ctx.client, self.key).await?;
             Ok(Observation {
                 phase: phase(description.status()),
                 status: status_of(&description).to_owned(),
@@ -275,7 +232,7 @@ impl<'c, 'k> Lifecycle<'c, 'k> {
 
     pub(super) async fn gone(&self) -> Result<(), Stalled> {
         wait_until(self.remaining(), &self.ctx.cancel, || async {
-            match describe(self.ctx, self.key).await {
+            match describe(self.ctx.client, self.key).await {
                 Err(err) if err.is_not_found() => Ok(Observation {
                     phase: Phase::Done,
                     status: "gone".to_owned(),

@@ -18,13 +18,17 @@ use crate::framework::schema::Schema;
 use crate::framework::timeouts::{Operation, Timeouts};
 use crate::framework::value::Value;
 
+pub(crate) mod describe;
 mod lifecycle;
-mod state;
+pub(crate) mod state;
 mod tags;
 
-use lifecycle::{describe, training_versions, Lifecycle, Stalled};
-use state::{Key, ModelState, MAX_INFERENCE_UNITS, MIN_INFERENCE_UNITS, TAGS, TAGS_ALL};
-use tags::{own_tags, remote_tags, tag_list, update_tags};
+use describe::describe;
+pub(crate) use describe::{describe_with_tags, list_models, version_number, MODEL_STATUSES};
+use lifecycle::{Lifecycle, Stalled};
+pub(crate) use state::{performance_type, reported_attributes, Key, ModelState, Performance};
+use state::{MAX_INFERENCE_UNITS, MIN_INFERENCE_UNITS, TAGS, TAGS_ALL};
+use tags::{tag_list, update_tags};
 
 const TYPE_NAME: &str = "lookoutvision_model";
 
@@ -73,9 +77,18 @@ async fn others_training(
     ctx: &Context<'_, Client>,
     project: &str,
 ) -> Result<Vec<String>, Diagnostic> {
-    training_versions(ctx, project)
-        .await
-        .map_err(|err| api_failure(Action::Create, pending(project), &err, None))
+    let training = list_models(
+        ctx.client,
+        project,
+        Some(&ModelStatus::Training),
+        usize::MAX,
+    )
+    .await
+    .map_err(|err| api_failure(Action::Create, pending(project), &err, None))?;
+    Ok(training
+        .iter()
+        .filter_map(|model| model.model_version().map(str::to_owned))
+        .collect())
 }
 
 /// Calls CreateModel, which starts training, with `output` as the planned `output_config`.
@@ -241,27 +254,16 @@ impl Resource<Client> for Model {
         current: &Value,
     ) -> Result<Option<Value>, Failure> {
         let (current, key) = existing(current)?;
-        let description = match describe(ctx, &key).await {
-            Ok(d) if d.status() == Some(&ModelStatus::Deleting) => return Ok(None),
-            Ok(d) => d,
-            Err(err) if err.is_not_found() => return Ok(None),
-            Err(err) => return Err(api_failure(Action::Read, key.subject(), &err, None).into()),
-        };
-        let arn = description.model_arn().unwrap_or_default();
-        let remote = remote_tags(ctx, arn)
-            .await
-            .map_err(|err| api_failure(Action::Read, key.subject(), &err, None))?;
-        let own = own_tags(
-            &remote,
-            &current.configured_tags(),
-            &ctx.client.default_tags,
-        );
-        let read = ModelState {
-            tags: (!own.is_empty() || current.tags.is_some()).then(|| own.into()),
-            tags_all: Some(remote.into()),
-            ..current.observed(&key, &description)
-        };
-        Ok(Some(read.write()))
+        match describe_with_tags(ctx.client, &key).await {
+            Ok(d) if d.description.status() == Some(&ModelStatus::Deleting) => Ok(None),
+            Ok(described) => Ok(Some(
+                current
+                    .refreshed(&key, &described, &ctx.client.default_tags)
+                    .write(),
+            )),
+            Err(err) if err.is_not_found() => Ok(None),
+            Err(err) => Err(api_failure(Action::Read, key.subject(), &err, None).into()),
+        }
     }
 
     async fn update(
@@ -273,7 +275,7 @@ impl Resource<Client> for Model {
         let (prior, key) = existing(prior)?;
         let planned: ModelState = read_value(TYPE_NAME, planned)?;
         let lifecycle = Lifecycle::new(ctx, &key, Operation::Update);
-        let current = describe(ctx, &key)
+        let current = describe(ctx.client, &key)
             .await
             .map_err(|err| api_failure(Action::Update, key.subject(), &err, None))?;
         let keep = |stalled| Self::keep(&prior, &key, stalled, &current);
@@ -289,7 +291,7 @@ impl Resource<Client> for Model {
 
         let (have, want) = (prior.hosting(), planned.hosting());
         let description = if have == want {
-            describe(ctx, &key)
+            describe(ctx.client, &key)
                 .await
                 .map_err(|err| api_failure(Action::Update, key.subject(), &err, None))?
         } else {
@@ -305,7 +307,7 @@ impl Resource<Client> for Model {
         let (_, key) = existing(current)?;
         let lifecycle = Lifecycle::new(ctx, &key, Operation::Delete);
         let result = async {
-            let settled = match describe(ctx, &key).await {
+            let settled = match describe(ctx.client, &key).await {
                 Err(err) if err.is_not_found() => return Ok(()),
                 Err(err) => {
                     return Err(Stalled::failed(api_failure(

@@ -7,6 +7,8 @@ use aws_sdk_lookoutvision::types::{
     ModelDescription, ModelPerformance, ModelStatus, OutputConfig, OutputS3Object, S3Location,
 };
 
+use super::describe::Described;
+use super::tags::own_tags;
 use super::TYPE_NAME;
 use crate::framework::schema::{Attribute, Block, NestedBlock, Schema};
 use crate::framework::validate;
@@ -15,36 +17,35 @@ use crate::resources::typed::{require, Object, ShapeError, StringMap, Typed, TIM
 use crate::resources::{project_name_attribute, s3, score, timestamp, Subject};
 
 // The attribute names, for the schema and for `ModelState`.
-const ID: &str = "id";
-pub(super) const PROJECT_NAME: &str = "project_name";
-const DESCRIPTION: &str = "description";
-const KMS_KEY_ID: &str = "kms_key_id";
-pub(super) const TAGS: &str = "tags";
-pub(super) const TAGS_ALL: &str = "tags_all";
-pub(super) const MIN_INFERENCE_UNITS: &str = "min_inference_units";
-pub(super) const MAX_INFERENCE_UNITS: &str = "max_inference_units";
-pub(super) const MODEL_VERSION: &str = "model_version";
-pub(super) const ARN: &str = "arn";
-const STATUS: &str = "status";
-const STATUS_MESSAGE: &str = "status_message";
-const CREATION_TIMESTAMP: &str = "creation_timestamp";
-const EVALUATION_END_TIMESTAMP: &str = "evaluation_end_timestamp";
-const PERFORMANCE: &str = "performance";
-const EVALUATION_MANIFEST: &str = "evaluation_manifest";
-const EVALUATION_RESULT: &str = "evaluation_result";
-const OUTPUT_CONFIG: &str = "output_config";
+pub(crate) const ID: &str = "id";
+pub(crate) const PROJECT_NAME: &str = "project_name";
+pub(crate) const DESCRIPTION: &str = "description";
+pub(crate) const KMS_KEY_ID: &str = "kms_key_id";
+pub(crate) const TAGS: &str = "tags";
+pub(crate) const TAGS_ALL: &str = "tags_all";
+pub(crate) const MIN_INFERENCE_UNITS: &str = "min_inference_units";
+pub(crate) const MAX_INFERENCE_UNITS: &str = "max_inference_units";
+pub(crate) const MODEL_VERSION: &str = "model_version";
+pub(crate) const ARN: &str = "arn";
+pub(crate) const STATUS: &str = "status";
+pub(crate) const STATUS_MESSAGE: &str = "status_message";
+pub(crate) const CREATION_TIMESTAMP: &str = "creation_timestamp";
+pub(crate) const EVALUATION_END_TIMESTAMP: &str = "evaluation_end_timestamp";
+pub(crate) const PERFORMANCE: &str = "performance";
+pub(crate) const EVALUATION_MANIFEST: &str = "evaluation_manifest";
+pub(crate) const EVALUATION_RESULT: &str = "evaluation_result";
+pub(crate) const OUTPUT_CONFIG: &str = "output_config";
 // Inside `performance`.
-const F1_SCORE: &str = "f1_score";
-const PRECISION: &str = "precision";
-const RECALL: &str = "recall";
+pub(crate) const F1_SCORE: &str = "f1_score";
+pub(crate) const PRECISION: &str = "precision";
+pub(crate) const RECALL: &str = "recall";
 // Inside `evaluation_manifest`, `evaluation_result` and `output_config`.
-const BUCKET: &str = "bucket";
-const KEY: &str = "key";
-const PREFIX: &str = "prefix";
+pub(crate) const BUCKET: &str = "bucket";
+pub(crate) const KEY: &str = "key";
+pub(crate) const PREFIX: &str = "prefix";
 
 /// The resource's schema.
 pub(super) fn schema() -> Schema {
-    let s3_object_type = Type::object([(BUCKET, Type::String), (KEY, Type::String)]);
     let output = Block::new("Where training writes its output (evaluation manifest and results).")
         .attribute(s3::bucket(BUCKET, "The S3 bucket for the training output."))
         .attribute(s3::prefix(
@@ -106,23 +107,47 @@ pub(super) fn schema() -> Schema {
                 .describe("The most inference units hosting may scale to (at least `min_inference_units`). Needs `min_inference_units`.")
                 .validate(validate::int_between(1, 1000)),
         )
-        .attribute(Attribute::computed(MODEL_VERSION, Type::String).describe("The model's version number in the project.").stable())
-        .attribute(Attribute::computed(ARN, Type::String).describe("The model's ARN.").stable())
-        .attribute(Attribute::computed(STATUS, Type::String).describe("The model's status, e.g. `TRAINED` or `HOSTED`."))
-        .attribute(Attribute::computed(STATUS_MESSAGE, Type::String).describe("The service's message about the status."))
-        .attribute(Attribute::computed(CREATION_TIMESTAMP, Type::String).describe("When training started (RFC 3339).").stable())
-        .attribute(Attribute::computed(EVALUATION_END_TIMESTAMP, Type::String).describe("When evaluation ended (RFC 3339)."))
-        .attribute(
-            Attribute::computed(
-                PERFORMANCE,
-                Type::object([(F1_SCORE, Type::Number), (PRECISION, Type::Number), (RECALL, Type::Number)]),
-            )
-            .describe("The model's evaluation scores: `f1_score`, `precision` and `recall`."),
-        )
-        .attribute(Attribute::computed(EVALUATION_MANIFEST, s3_object_type.clone()).describe("The S3 object of the evaluation manifest (`bucket`, `key`)."))
-        .attribute(Attribute::computed(EVALUATION_RESULT, s3_object_type).describe("The S3 object of the evaluation results (`bucket`, `key`)."))
+        .attributes(reported_attributes())
         .block(NestedBlock::single(OUTPUT_CONFIG, output).required().requires_replace()),
     )
+}
+
+/// The attributes that only the service sets, as the resource and the data sources describe
+/// them.
+pub(crate) fn reported_attributes() -> [Attribute; 9] {
+    let s3_object_type = Type::object([(BUCKET, Type::String), (KEY, Type::String)]);
+    [
+        Attribute::computed(MODEL_VERSION, Type::String)
+            .describe("The model's version number in the project.")
+            .stable(),
+        Attribute::computed(ARN, Type::String)
+            .describe("The model's ARN.")
+            .stable(),
+        Attribute::computed(STATUS, Type::String)
+            .describe("The model's status, e.g. `TRAINED` or `HOSTED`."),
+        Attribute::computed(STATUS_MESSAGE, Type::String)
+            .describe("The service's message about the status."),
+        Attribute::computed(CREATION_TIMESTAMP, Type::String)
+            .describe("When training started (RFC 3339).")
+            .stable(),
+        Attribute::computed(EVALUATION_END_TIMESTAMP, Type::String)
+            .describe("When evaluation ended (RFC 3339)."),
+        Attribute::computed(PERFORMANCE, performance_type())
+            .describe("The model's evaluation scores: `f1_score`, `precision` and `recall`."),
+        Attribute::computed(EVALUATION_MANIFEST, s3_object_type.clone())
+            .describe("The S3 object of the evaluation manifest (`bucket`, `key`)."),
+        Attribute::computed(EVALUATION_RESULT, s3_object_type)
+            .describe("The S3 object of the evaluation results (`bucket`, `key`)."),
+    ]
+}
+
+/// The type of the `performance` attribute.
+pub(crate) fn performance_type() -> Type {
+    Type::object([
+        (F1_SCORE, Type::Number),
+        (PRECISION, Type::Number),
+        (RECALL, Type::Number),
+    ])
 }
 
 fn tag_validators(attribute: Attribute) -> Attribute {
@@ -145,7 +170,7 @@ fn tag_validators(attribute: Attribute) -> Attribute {
 /// A model as its state (or plan) holds it. Its ID, `<project_name>:<model_version>`, is not
 /// held twice.
 #[derive(Clone, Debug, PartialEq)]
-pub(super) struct ModelState {
+pub(crate) struct ModelState {
     pub(super) project_name: String,
     /// `None` in a create plan: the service numbers the version when it accepts the model.
     pub(super) model_version: Option<String>,
@@ -169,7 +194,7 @@ pub(super) struct ModelState {
 
 /// The `performance` attribute: evaluation scores.
 #[derive(Clone, Debug, PartialEq)]
-pub(super) struct Performance {
+pub(crate) struct Performance {
     f1_score: Option<f64>,
     precision: Option<f64>,
     recall: Option<f64>,
@@ -177,14 +202,14 @@ pub(super) struct Performance {
 
 /// The `evaluation_manifest` and `evaluation_result` attributes: an object in S3.
 #[derive(Clone, Debug, PartialEq)]
-pub(super) struct S3Object {
+pub(crate) struct S3Object {
     bucket: String,
     key: Option<String>,
 }
 
 /// The `output_config` block: where training writes its output.
 #[derive(Clone, Debug, PartialEq)]
-pub(super) struct TrainingOutput {
+pub(crate) struct TrainingOutput {
     bucket: String,
     prefix: Option<String>,
 }
@@ -295,7 +320,7 @@ impl Typed for TrainingOutput {
 
 impl ModelState {
     /// Model `key`, with nothing known about it yet (as an import starts).
-    pub(super) fn identified(key: &Key) -> ModelState {
+    pub(crate) fn identified(key: &Key) -> ModelState {
         ModelState {
             project_name: key.project.clone(),
             model_version: Some(key.version.clone()),
@@ -322,8 +347,44 @@ impl ModelState {
     /// from this state: `tags`, `tags_all` (read sets them from the service itself), whether a
     /// maximum of inference units was asked for, and `timeouts`.
     pub(super) fn observed(&self, key: &Key, description: &ModelDescription) -> ModelState {
-        let (min_inference_units, max_inference_units) =
-            hosted_units(description, self.max_inference_units.is_some());
+        self.observed_with(key, description, self.max_inference_units.is_some())
+    }
+
+    /// This model as `described`, as a refresh reads it: `tags` are the model's tags except
+    /// provider `defaults` the configuration does not set itself, `tags_all` every tag.
+    pub(crate) fn refreshed(
+        &self,
+        key: &Key,
+        described: &Described,
+        defaults: &BTreeMap<String, String>,
+    ) -> ModelState {
+        let own = own_tags(&described.tags, &self.configured_tags(), defaults);
+        ModelState {
+            tags: (!own.is_empty() || self.tags.is_some()).then(|| own.into()),
+            tags_all: Some(described.tags.clone().into()),
+            ..self.observed(key, &described.description)
+        }
+    }
+
+    /// Model `key` as `described`, for a reader: every value the service reports (the maximum of
+    /// inference units even when it equals the minimum), and every tag in `tags`.
+    pub(crate) fn reported(key: &Key, described: &Described) -> ModelState {
+        ModelState {
+            tags: Some(described.tags.clone().into()),
+            tags_all: Some(described.tags.clone().into()),
+            ..Self::identified(key).observed_with(key, &described.description, true)
+        }
+    }
+
+    /// See [`ModelState::observed`]; `max_requested` says whether a maximum of inference units
+    /// equal to the minimum is shown.
+    fn observed_with(
+        &self,
+        key: &Key,
+        description: &ModelDescription,
+        max_requested: bool,
+    ) -> ModelState {
+        let (min_inference_units, max_inference_units) = hosted_units(description, max_requested);
         ModelState {
             project_name: key.project.clone(),
             model_version: Some(key.version.clone()),
@@ -386,7 +447,8 @@ impl ModelState {
 }
 
 impl Performance {
-    fn of(performance: &ModelPerformance) -> Self {
+    /// The scores as the service reports them.
+    pub(crate) fn of(performance: &ModelPerformance) -> Self {
         Performance {
             f1_score: score(performance.f1_score()),
             precision: score(performance.precision()),
@@ -440,14 +502,14 @@ pub(super) struct Hosting {
 }
 
 /// Which model a value describes.
-pub(super) struct Key {
-    pub(super) project: String,
-    pub(super) version: String,
-    pub(super) id: String,
+pub(crate) struct Key {
+    pub(crate) project: String,
+    pub(crate) version: String,
+    pub(crate) id: String,
 }
 
 impl Key {
-    pub(super) fn new(project: &str, version: &str) -> Self {
+    pub(crate) fn new(project: &str, version: &str) -> Self {
         Key {
             project: project.to_owned(),
             version: version.to_owned(),
@@ -461,7 +523,7 @@ impl Key {
         Ok(Key::new(&state.project_name, version))
     }
 
-    pub(super) fn subject(&self) -> Subject<'_> {
+    pub(crate) fn subject(&self) -> Subject<'_> {
         Subject::Existing {
             type_name: TYPE_NAME,
             id: &self.id,

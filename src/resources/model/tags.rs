@@ -12,25 +12,6 @@ use crate::framework::resource::Context;
 use crate::resources::typed::ShapeError;
 use crate::resources::{api_failure, Action};
 
-pub(super) async fn remote_tags(
-    ctx: &Context<'_, Client>,
-    arn: &str,
-) -> Result<BTreeMap<String, String>, ApiError> {
-    let output = ctx
-        .client
-        .api()
-        .list_tags_for_resource()
-        .resource_arn(arn)
-        .send()
-        .await
-        .map_err(|err| ApiError::from_sdk("ListTagsForResource", err))?;
-    Ok(output
-        .tags()
-        .iter()
-        .filter_map(|t| Some((t.key()?.to_owned(), t.value()?.to_owned())))
-        .collect())
-}
-
 pub(super) fn tag_list(tags: &BTreeMap<String, String>) -> Vec<Tag> {
     tags.iter()
         .map(|(k, v)| Tag::builder().key(k).value(v).build())
