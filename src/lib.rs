@@ -5,7 +5,8 @@
 //! - [`framework`]: values, schemas, plans and the generic resource model; knows nothing about AWS.
 //! - [`plugin`]: the plugin runtime (handshake, AutoMTLS, logging, the gRPC services).
 //! - [`aws`]: client configuration, error classification, retries and waiters.
-//! - [`resources`] and [`provider`]: the Lookout for Vision provider built on the layers above.
+//! - [`resources`], [`data_sources`] and [`provider`]: the Lookout for Vision provider built on
+//!   the layers above.
 //!
 //! The emulator it is tested against is the `lookoutvision-emulator` crate (`emulator/`), which
 //! shares no code with this one.
@@ -13,6 +14,7 @@
 #![forbid(unsafe_code)]
 
 pub mod aws;
+pub mod data_sources;
 pub mod framework;
 pub mod plugin;
 pub mod proto;

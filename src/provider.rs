@@ -1,4 +1,4 @@
-//! The `lookoutvision` provider: its configuration block and its resources.
+//! The `lookoutvision` provider: its configuration block, its resources and its data sources.
 
 use std::sync::Arc;
 
@@ -7,6 +7,8 @@ use async_trait::async_trait;
 use crate::aws::config::{ClientArguments, ClientError, DEFAULT_MAX_RETRIES};
 use crate::aws::error::error_chain;
 use crate::aws::Client;
+use crate::data_sources;
+use crate::framework::data_source::DataSource;
 use crate::framework::diag::{AttributePath, Diagnostic, Diagnostics};
 use crate::framework::resource::{Provider, Resource};
 use crate::framework::schema::{Attribute, Block, NestedBlock, Schema};
@@ -254,6 +256,16 @@ impl Provider for LookoutVisionProvider {
             Arc::new(resources::Project),
             Arc::new(resources::Dataset),
             Arc::new(resources::Model),
+        ]
+    }
+
+    fn data_sources(&self) -> Vec<Arc<dyn DataSource<Client>>> {
+        vec![
+            Arc::new(data_sources::ProjectDataSource),
+            Arc::new(data_sources::ProjectsDataSource),
+            Arc::new(data_sources::DatasetDataSource),
+            Arc::new(data_sources::ModelDataSource),
+            Arc::new(data_sources::ModelsDataSource),
         ]
     }
 }

@@ -42,6 +42,14 @@ pub enum Subject<'a> {
         /// The project the object is created in.
         project: &'a str,
     },
+    /// The objects a list or a data source reads, in a project or everywhere:
+    /// `lookoutvision_model in project "boards"`.
+    Listing {
+        /// The resource type or data source.
+        type_name: &'static str,
+        /// The project listed, if the listing is of one project's objects.
+        project: Option<&'a str>,
+    },
 }
 
 impl std::fmt::Display for Subject<'_> {
@@ -51,6 +59,14 @@ impl std::fmt::Display for Subject<'_> {
             Subject::New { type_name, project } => {
                 write!(f, "a new {type_name} in project {project:?}")
             }
+            Subject::Listing {
+                type_name,
+                project: None,
+            } => f.write_str(type_name),
+            Subject::Listing {
+                type_name,
+                project: Some(project),
+            } => write!(f, "{type_name} in project {project:?}"),
         }
     }
 }
@@ -62,6 +78,8 @@ pub enum Action {
     Create,
     /// Refreshing the object.
     Read,
+    /// Listing objects.
+    List,
     /// Changing the object in place.
     Update,
     /// Deleting the object and waiting until it is gone.
@@ -78,6 +96,7 @@ impl Action {
         match self {
             Action::Create => "create",
             Action::Read => "read",
+            Action::List => "list",
             Action::Update => "update",
             Action::Delete => "delete",
             Action::Start => "start",
@@ -90,6 +109,7 @@ impl Action {
         match self {
             Action::Create => "creating",
             Action::Read => "reading",
+            Action::List => "listing",
             Action::Update => "updating",
             Action::Delete => "deleting",
             Action::Start => "starting",
@@ -517,6 +537,15 @@ mod tests {
         assert_eq!(
             new.to_string(),
             r#"a new lookoutvision_model in project "boards""#
+        );
+        let listing = |project| Subject::Listing {
+            type_name: "lookoutvision_model",
+            project,
+        };
+        assert_eq!(listing(None).to_string(), "lookoutvision_model");
+        assert_eq!(
+            listing(Some("boards")).to_string(),
+            r#"lookoutvision_model in project "boards""#
         );
     }
 
