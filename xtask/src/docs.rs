@@ -1,5 +1,5 @@
-//! `cargo xtask docs`: the registry pages under `docs/`, rendered from the provider's schemas
-//! and the examples under `examples/`. The committed pages must equal what this renders; the
+//! `cargo xtask docs`: the registry pages under `docs/` (the provider, its resources and its
+//! data sources), rendered from the provider's schemas and the examples under `examples/`. The committed pages must equal what this renders; the
 //! test below fails when they do not, and names the command that fixes them.
 
 use std::path::{Path, PathBuf};
@@ -57,21 +57,41 @@ pub fn pages(root: &Path) -> anyhow::Result<Vec<(PathBuf, String)>> {
             1,
         ),
     )];
+    let short = |type_name: &'static str| {
+        type_name
+            .strip_prefix(&format!("{name}_"))
+            .unwrap_or(type_name)
+            .to_owned()
+    };
     for resource in provider.resources() {
         let type_name = resource.type_name();
         let examples = root.join("examples/resources").join(type_name);
         let schema = full_schema(resource.as_ref());
-        let short = type_name
-            .strip_prefix(&format!("{name}_"))
-            .unwrap_or(type_name);
         pages.push((
-            root.join(format!("docs/resources/{short}.md")),
+            root.join(format!("docs/resources/{}.md", short(type_name))),
             render(&Page {
                 title: format!("{type_name} Resource"),
                 provider: name,
                 schema: &schema,
                 example: &read(&examples.join("resource.tf"))?,
                 trailer: import_section(&read(&examples.join("import.sh"))?)?,
+            }),
+        ));
+    }
+    for data_source in provider.data_sources() {
+        let type_name = data_source.type_name();
+        let example = root
+            .join("examples/data-sources")
+            .join(type_name)
+            .join("data-source.tf");
+        pages.push((
+            root.join(format!("docs/data-sources/{}.md", short(type_name))),
+            render(&Page {
+                title: format!("{type_name} Data Source"),
+                provider: name,
+                schema: &data_source.schema(),
+                example: &read(&example)?,
+                trailer: String::new(),
             }),
         ));
     }
@@ -153,6 +173,34 @@ mod tests {
                 );
             }
         }
+    }
+
+    #[test]
+    fn every_data_source_has_an_example_and_a_page() {
+        let pages: Vec<PathBuf> = pages(&root())
+            .expect("the pages render")
+            .into_iter()
+            .map(|(path, _)| path)
+            .collect();
+        for data_source in LookoutVisionProvider.data_sources() {
+            let type_name = data_source.type_name();
+            let example = root()
+                .join("examples/data-sources")
+                .join(type_name)
+                .join("data-source.tf");
+            assert!(example.is_file(), "{} is missing", example.display());
+            let short = type_name.trim_start_matches("lookoutvision_");
+            let page = root().join(format!("docs/data-sources/{short}.md"));
+            assert!(pages.contains(&page), "no page {}", page.display());
+        }
+    }
+
+    #[test]
+    fn a_stale_data_source_page_is_found() {
+        let copy = tempfile_copy();
+        let page = copy.path().join("docs/data-sources/model.md");
+        std::fs::write(&page, "out of date\n").expect("the page is overwritten");
+        assert_eq!(stale(copy.path()).expect("the pages render"), vec![page]);
     }
 
     /// A scratch copy of what the pages are rendered from, and the pages themselves.
