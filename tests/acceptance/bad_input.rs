@@ -1,6 +1,6 @@
-//! The bad-input catalogue: every argument of the provider and of every resource, given values
-//! that break the API's constraints, fails at plan with the attribute named and the rule
-//! stated, and no request reaches the service.
+//! The bad-input catalogue: every argument of the provider, of every resource and of every data
+//! source, given values that break the API's constraints, fails at plan with the attribute
+//! named and the rule stated, and no request reaches the service.
 
 use harness::Workspace;
 
@@ -72,6 +72,11 @@ fn model_with(body: &str) -> String {
     ))
 }
 
+/// A data source of `type_name` with `body`.
+fn data(type_name: &str, body: &str) -> String {
+    format!("data \"{type_name}\" \"d\" {{\n{body}\n}}\n")
+}
+
 fn many_tags(count: usize) -> String {
     let entries: Vec<String> = (0..count).map(|i| format!("    k{i} = \"v\"")).collect();
     format!("{{\n{}\n  }}", entries.join("\n"))
@@ -133,6 +138,15 @@ fn catalogue() -> Vec<Case> {
         resource(model_with("  min_inference_units = 3\n  max_inference_units = 2"), "max_inference_units", "at least min_inference_units (3)"),
         resource(model_with("  max_inference_units = 2"), "max_inference_units", "needs min_inference_units"),
         resource(model_with("  timeouts {\n    update = \"1 hour\"\n  }"), "timeouts.update", "a duration such as"),
+        // Data sources: the resources' rules for the same arguments.
+        resource(data("lookoutvision_project", "  name = \"-leading-hyphen\""), "name", "starting with a letter or digit"),
+        resource(data("lookoutvision_project", &format!("  name = \"{}\"", "n".repeat(256))), "name", "between 1 and 255 characters"),
+        resource(data("lookoutvision_dataset", "  project_name = \"p\"\n  dataset_type = \"TRAIN\""), "dataset_type", "one of `train`, `test`"),
+        resource(data("lookoutvision_dataset", "  project_name = \"bad name\"\n  dataset_type = \"train\""), "project_name", "letters, digits, hyphens and underscores"),
+        resource(data("lookoutvision_model", "  project_name = \"p\"\n  model_version = \"01\""), "model_version", "a model version number such as `1`"),
+        resource(data("lookoutvision_model", "  project_name = \"p\"\n  status = \"RUNNING\""), "status", "one of `TRAINING`, `TRAINED`"),
+        resource(data("lookoutvision_models", "  project_name = \"\""), "project_name", "between 1 and 255 characters"),
+        resource(data("lookoutvision_models", "  project_name = \"p\"\n  status = \"hosted\""), "status", "one of `TRAINING`, `TRAINED`"),
     ]
 }
 

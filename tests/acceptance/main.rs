@@ -3,6 +3,7 @@
 //! and says so. One binary, one module per concern; the harness lives in `tests/harness`.
 
 mod bad_input;
+mod data_sources;
 mod distribution;
 mod examples;
 mod project;
