@@ -5,6 +5,7 @@ mod codec;
 pub mod data_source;
 pub mod diag;
 pub mod docs;
+pub mod identity;
 pub mod json;
 pub mod msgpack;
 pub mod plan;

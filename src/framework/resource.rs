@@ -12,6 +12,7 @@ use tokio_util::sync::CancellationToken;
 
 use super::data_source::DataSource;
 use super::diag::{Diagnostic, Diagnostics};
+use super::identity::IdentitySchema;
 use super::schema::Schema;
 use super::timeouts::Timeouts;
 use super::value::Value;
@@ -139,6 +140,30 @@ pub trait Resource<C>: Send + Sync {
     /// The identifying attributes for an import ID (read then fills in the rest).
     fn import(&self, id: &str) -> Result<Value, Diagnostic>;
 
+    /// The resource's identity schema (Terraform 1.12 and later), if it has one. A resource
+    /// with one implements [`Self::identity`] and [`Self::import_identity`] too.
+    fn identity_schema(&self) -> Option<IdentitySchema> {
+        None
+    }
+
+    /// The identity of the object `state` (a state or a plan) describes, an object of the
+    /// identity schema's attributes: null where the state cannot tell (the framework keeps
+    /// what Terraform already holds there), unknown where a plan does not know yet. `client` is
+    /// the configured client; an unconfigured provider (during a move) has none.
+    fn identity(&self, _state: &Value, _client: Option<&C>) -> Value {
+        Value::Null
+    }
+
+    /// The identifying attributes for an import by identity, as [`Self::import`] gives them
+    /// for an ID. The framework has checked that `identity` has every attribute required for
+    /// import.
+    fn import_identity(&self, _identity: &Value) -> Result<Value, Diagnostic> {
+        Err(invalid_import_identity(
+            self.type_name(),
+            "This resource type has no identity to import by.",
+        ))
+    }
+
     /// Brings stored state written under an older schema version (`from_version`, below the
     /// schema's [`version`](Schema::version)) to the current version's shape, in Terraform's
     /// JSON form. State at the current version is never passed here: it needs no upgrade.
@@ -165,6 +190,14 @@ pub fn invalid_import_id(type_name: &str, problem: &str) -> Diagnostic {
         format!(
             "{problem} Correct the ID in the `terraform import` command or the `import` block."
         ),
+    )
+}
+
+/// The error for an import identity that names no `type_name`; `problem` says what is wrong.
+pub fn invalid_import_identity(type_name: &str, problem: &str) -> Diagnostic {
+    Diagnostic::error(
+        format!("Invalid import identity for {type_name}"),
+        format!("{problem} Correct the `identity` in the `import` block."),
     )
 }
 

@@ -1,6 +1,7 @@
 //! Conversions between the framework's types and the tfplugin6 messages.
 
 use crate::framework::diag::{AttributePath, Diagnostic, Diagnostics, PathStep, Severity};
+use crate::framework::identity::IdentitySchema;
 use crate::framework::schema::{Attribute, Block, NestedBlock, Nesting, Schema};
 use crate::framework::value::{Type, Value};
 use crate::framework::{json, msgpack};
@@ -11,6 +12,26 @@ pub fn schema(schema: &Schema) -> pb::Schema {
     pb::Schema {
         version: schema.version,
         block: Some(block(&schema.block)),
+    }
+}
+
+/// An identity schema as Terraform receives it: every attribute either required or optional
+/// for import, as Terraform demands.
+pub fn identity_schema(identity: &IdentitySchema) -> pb::ResourceIdentitySchema {
+    let identity_attributes = identity
+        .attributes
+        .iter()
+        .map(|a| pb::resource_identity_schema::IdentityAttribute {
+            name: a.name.clone(),
+            r#type: a.ty.to_json().to_string().into_bytes(),
+            required_for_import: a.required_for_import,
+            optional_for_import: !a.required_for_import,
+            description: a.description.clone(),
+        })
+        .collect();
+    pb::ResourceIdentitySchema {
+        version: identity.version,
+        identity_attributes,
     }
 }
 
@@ -94,19 +115,26 @@ pub fn attribute_path(path: &AttributePath) -> pb::AttributePath {
     pb::AttributePath { steps }
 }
 
+/// Decodes a value Terraform sent; an absent value is null. The error says what does not fit
+/// `ty`, by attribute path.
+pub fn decode_value(value: Option<&pb::DynamicValue>, ty: &Type) -> Result<Value, String> {
+    match value {
+        None => Ok(Value::Null),
+        Some(v) if !v.msgpack.is_empty() => {
+            msgpack::decode(&v.msgpack, ty).map_err(|err| err.to_string())
+        }
+        Some(v) if !v.json.is_empty() => json::decode(&v.json, ty).map_err(|err| err.to_string()),
+        Some(_) => Ok(Value::Null),
+    }
+}
+
 /// Decodes a value Terraform sent; an absent value is null.
 pub fn decode(
     value: Option<&pb::DynamicValue>,
     ty: &Type,
     what: &str,
 ) -> Result<Value, Diagnostic> {
-    let result = match value {
-        None => return Ok(Value::Null),
-        Some(v) if !v.msgpack.is_empty() => msgpack::decode(&v.msgpack, ty),
-        Some(v) if !v.json.is_empty() => json::decode(&v.json, ty),
-        Some(_) => return Ok(Value::Null),
-    };
-    result.map_err(|err| {
+    decode_value(value, ty).map_err(|err| {
         Diagnostic::error(
             format!("Invalid {what} received from Terraform"),
             format!(

@@ -13,12 +13,13 @@ impl<P: Provider> ProviderService<P> {
         &self,
         req: &pb::apply_resource_change::Request,
     ) -> pb::apply_resource_change::Response {
-        let (new_state, diags) = self.applied(req).await;
+        let (new_state, new_identity, diags) = self.applied(req).await;
         pb::apply_resource_change::Response {
             new_state,
             // Any import marker is spent: the apply recorded the configured values.
             private: Vec::new(),
             diagnostics: convert::diagnostics(&diags),
+            new_identity,
             ..Default::default()
         }
     }
@@ -26,19 +27,24 @@ impl<P: Provider> ProviderService<P> {
     async fn applied(
         &self,
         req: &pb::apply_resource_change::Request,
-    ) -> (Option<pb::DynamicValue>, Diagnostics) {
+    ) -> (
+        Option<pb::DynamicValue>,
+        Option<pb::ResourceIdentityData>,
+        Diagnostics,
+    ) {
         let rt = match self.resource(&req.type_name) {
             Ok(rt) => rt,
-            Err(diag) => return (req.prior_state.clone(), diag.into()),
+            Err(diag) => return (req.prior_state.clone(), None, diag.into()),
         };
         let decoded = (|| {
             let prior = convert::decode(req.prior_state.as_ref(), &rt.ty, "prior state")?;
             let planned = convert::decode(req.planned_state.as_ref(), &rt.ty, "planned state")?;
-            Ok::<_, Diagnostic>((prior, planned, self.configured_client()?))
+            let held = rt.decode_identity(req.planned_identity.as_ref(), "planned identity")?;
+            Ok::<_, Diagnostic>((prior, planned, held, self.configured_client()?))
         })();
-        let (prior, planned, client) = match decoded {
+        let (prior, planned, held, client) = match decoded {
             Ok(decoded) => decoded,
-            Err(diag) => return (req.prior_state.clone(), diag.into()),
+            Err(diag) => return (req.prior_state.clone(), None, diag.into()),
         };
         let context = |operation: Operation, value: &Value| Context {
             client: client.as_ref(),
@@ -91,11 +97,20 @@ impl<P: Provider> ProviderService<P> {
                 ),
             ));
         }
-        match convert::encode(&new_state, &rt.ty, "new state") {
-            Ok(encoded) => (Some(encoded), diags),
+        let identity = rt.identity_of(&new_state, &held, Some(client.as_ref()));
+        let encoded = convert::encode(&new_state, &rt.ty, "new state").and_then(|state| {
+            // Terraform refuses an identity with unknowns, which a state with unknowns gives.
+            let identity = match identity.is_wholly_known() {
+                true => rt.encode_identity(&identity, "new identity")?,
+                false => None,
+            };
+            Ok((state, identity))
+        });
+        match encoded {
+            Ok((state, identity)) => (Some(state), identity, diags),
             Err(diag) => {
                 diags.push(diag);
-                (req.prior_state.clone(), diags)
+                (req.prior_state.clone(), None, diags)
             }
         }
     }
@@ -104,7 +119,8 @@ impl<P: Provider> ProviderService<P> {
 #[cfg(test)]
 mod tests {
     use super::super::testing::{
-        configured, decode, encode, resource_type, widget_state, widget_type, FIXTURE, WIDGET,
+        configured, decode, decode_identity, encode, identity_data, resource_type, widget_identity,
+        widget_state, widget_type, FIXTURE, WIDGET,
     };
     use super::super::IMPORTED;
     use super::*;
@@ -156,6 +172,36 @@ mod tests {
             decode(&response.new_state.unwrap(), &widget_type()),
             new_timeouts
         );
+    }
+
+    #[tokio::test]
+    async fn an_apply_answers_the_identity_of_the_new_state() {
+        let ty = widget_type();
+        let service = configured().await;
+        let request =
+            |prior: &Value, planned: &Value, held: &Value| pb::apply_resource_change::Request {
+                type_name: WIDGET.to_owned(),
+                prior_state: Some(encode(prior, &ty)),
+                planned_state: Some(encode(planned, &ty)),
+                planned_identity: Some(identity_data(held)),
+                ..Default::default()
+            };
+        let state = widget_state("w");
+        // A create's planned identity may hold unknowns; none reaches the new identity.
+        let mut planned = widget_identity("w", Some("east"), None);
+        planned.set("owner", Value::Unknown);
+        let created = service
+            .apply(&request(&Value::Null, &state, &planned))
+            .await;
+        assert_eq!(
+            decode_identity(created.new_identity.as_ref()),
+            widget_identity("w", Some("east"), None)
+        );
+        let held = widget_identity("w", Some("east"), Some("alice"));
+        let kept = service.apply(&request(&state, &state, &held)).await;
+        assert_eq!(decode_identity(kept.new_identity.as_ref()), held);
+        let deleted = service.apply(&request(&state, &Value::Null, &held)).await;
+        assert!(deleted.new_identity.is_none());
     }
 
     #[tokio::test]

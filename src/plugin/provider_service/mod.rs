@@ -18,6 +18,7 @@ use tracing::Instrument;
 use super::convert;
 use crate::framework::data_source::DataSource;
 use crate::framework::diag::{Diagnostic, Diagnostics};
+use crate::framework::identity::IdentitySchema;
 use crate::framework::resource::{full_schema, Context, Provider, Resource};
 use crate::framework::schema::Schema;
 use crate::framework::timeouts::Timeouts;
@@ -27,6 +28,7 @@ use crate::proto::tfplugin6::provider_server::Provider as ProviderRpc;
 
 mod apply;
 mod data_source;
+mod identity;
 mod import;
 mod move_state;
 mod plan;
@@ -75,6 +77,13 @@ struct ResourceType<C> {
     schema: Schema,
     ty: Type,
     timeouts: Timeouts,
+    identity: Option<Identity>,
+}
+
+/// A resource type's identity schema and the type of its values.
+struct Identity {
+    schema: IdentitySchema,
+    ty: Type,
 }
 
 /// A data source with its schema and value type, derived once.
@@ -104,11 +113,16 @@ impl<P: Provider> ProviderService<P> {
             .into_iter()
             .map(|resource| {
                 let schema = full_schema(resource.as_ref());
+                let identity = resource.identity_schema().map(|schema| Identity {
+                    ty: schema.implied_type(),
+                    schema,
+                });
                 let entry = ResourceType {
                     ty: schema.block.implied_type(),
                     timeouts: resource.timeouts(),
                     resource: resource.clone(),
                     schema,
+                    identity,
                 };
                 (resource.type_name().to_owned(), entry)
             })
@@ -264,7 +278,16 @@ impl<P: Provider> ProviderRpc for ProviderService<P> {
         &self,
         _: Request<pb::get_resource_identity_schemas::Request>,
     ) -> Result<Response<pb::get_resource_identity_schemas::Response>, Status> {
-        Ok(Response::new(schema::identity_schemas()))
+        Ok(Response::new(self.identity_schemas()))
+    }
+
+    async fn upgrade_resource_identity(
+        &self,
+        req: Request<pb::upgrade_resource_identity::Request>,
+    ) -> Result<Response<pb::upgrade_resource_identity::Response>, Status> {
+        let req = req.into_inner();
+        let _span = span("UpgradeResourceIdentity", &req.type_name).entered();
+        Ok(Response::new(self.upgrade_identity(&req)))
     }
 
     async fn configure_provider(

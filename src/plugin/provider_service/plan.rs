@@ -5,6 +5,7 @@ use super::{convert, pb, ProviderService, IMPORTED};
 use crate::framework::diag::{Diagnostic, PathStep};
 use crate::framework::plan::plan_change;
 use crate::framework::resource::Provider;
+use crate::framework::value::Value;
 
 impl<P: Provider> ProviderService<P> {
     /// PlanResourceChange.
@@ -41,11 +42,22 @@ impl<P: Provider> ProviderService<P> {
                     if unobservable.contains(&name.as_str()) && prior.get(name).is_null())
             });
         }
+        let client = self.client();
         if !planned.state.is_null() {
             rt.resource
-                .modify_plan(self.client().as_deref(), &mut planned.state);
+                .modify_plan(client.as_deref(), &mut planned.state);
         }
+        // The identity Terraform holds belongs to the prior object; a create (including the
+        // second half of a replacement, which Terraform sends with the first half's planned
+        // identity) starts from nothing.
+        let held = if prior.is_null() {
+            Value::Null
+        } else {
+            rt.decode_identity(req.prior_identity.as_ref(), "prior identity")?
+        };
+        let identity = rt.identity_of(&planned.state, &held, client.as_deref());
         Ok(pb::plan_resource_change::Response {
+            planned_identity: rt.encode_identity(&identity, "planned identity")?,
             planned_state: Some(convert::encode(&planned.state, &rt.ty, "planned state")?),
             requires_replace: planned
                 .requires_replace
@@ -60,9 +72,11 @@ impl<P: Provider> ProviderService<P> {
 
 #[cfg(test)]
 mod tests {
-    use super::super::testing::{decode, encode, service, widget_state, widget_type, WIDGET};
+    use super::super::testing::{
+        configured, decode, decode_identity, encode, identity_data, service, widget_identity,
+        widget_state, widget_type, WIDGET,
+    };
     use super::*;
-    use crate::framework::value::Value;
 
     fn plan(prior: &Value, config: &Value, private: &[u8]) -> pb::plan_resource_change::Response {
         let ty = widget_type();
@@ -74,6 +88,43 @@ mod tests {
             prior_private: private.to_vec(),
             ..Default::default()
         })
+    }
+
+    /// A plan by a configured service, from `prior` (holding identity `held`) to `proposed`.
+    async fn plan_holding(
+        prior: &Value,
+        proposed: &Value,
+        held: &Value,
+    ) -> pb::plan_resource_change::Response {
+        let ty = widget_type();
+        configured().await.plan(&pb::plan_resource_change::Request {
+            type_name: WIDGET.to_owned(),
+            prior_state: Some(encode(prior, &ty)),
+            proposed_new_state: Some(encode(proposed, &ty)),
+            config: Some(encode(proposed, &ty)),
+            prior_identity: Some(identity_data(held)),
+            ..Default::default()
+        })
+    }
+
+    #[tokio::test]
+    async fn planned_identities_follow_the_planned_state() {
+        let held = widget_identity("w", Some("east"), Some("alice"));
+        let state = widget_state("w");
+
+        let unchanged = plan_holding(&state, &state, &held).await;
+        assert_eq!(decode_identity(unchanged.planned_identity.as_ref()), held);
+
+        // The second half of a replacement comes with the first half's planned identity, which
+        // belongs to the object being replaced.
+        let created = plan_holding(&Value::Null, &state, &held).await;
+        assert_eq!(
+            decode_identity(created.planned_identity.as_ref()),
+            widget_identity("w", Some("east"), None)
+        );
+
+        let destroyed = plan_holding(&state, &Value::Null, &held).await;
+        assert!(destroyed.planned_identity.is_none());
     }
 
     fn replaced(response: &pb::plan_resource_change::Response) -> Vec<String> {

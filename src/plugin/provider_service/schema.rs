@@ -6,7 +6,8 @@ use std::collections::HashMap;
 use super::{convert, pb, ProviderService};
 use crate::framework::resource::Provider;
 
-/// What this server supports beyond the base protocol.
+/// What this server supports beyond the base protocol. Identities and list resources need no
+/// capability: Terraform learns of them from their schemas.
 fn capabilities() -> pb::ServerCapabilities {
     pb::ServerCapabilities {
         plan_destroy: true,
@@ -16,17 +17,28 @@ fn capabilities() -> pb::ServerCapabilities {
     }
 }
 
-/// No resource declares an identity, so there are no identity schemas.
-pub(super) fn identity_schemas() -> pb::get_resource_identity_schemas::Response {
-    pb::get_resource_identity_schemas::Response::default()
-}
-
 /// The provider defines no functions.
 pub(super) fn functions() -> pb::get_functions::Response {
     pb::get_functions::Response::default()
 }
 
 impl<P: Provider> ProviderService<P> {
+    /// GetResourceIdentitySchemas: the identity schema of every resource type that has one.
+    pub(super) fn identity_schemas(&self) -> pb::get_resource_identity_schemas::Response {
+        let identity_schemas = self
+            .resources
+            .iter()
+            .filter_map(|(name, rt)| {
+                let identity = rt.identity.as_ref()?;
+                Some((name.clone(), convert::identity_schema(&identity.schema)))
+            })
+            .collect();
+        pb::get_resource_identity_schemas::Response {
+            identity_schemas,
+            diagnostics: Vec::new(),
+        }
+    }
+
     /// GetMetadata: the resource types and data sources, without their schemas.
     pub(super) fn metadata(&self) -> pb::get_metadata::Response {
         let resources = self
@@ -97,6 +109,38 @@ mod tests {
         let widget = schemas.resource_schemas[WIDGET].block.as_ref().unwrap();
         let blocks: Vec<_> = widget.block_types.iter().map(|b| &b.type_name).collect();
         assert_eq!(blocks, ["timeouts"]);
+    }
+
+    #[test]
+    fn identity_schemas_mark_each_attribute_required_or_optional_for_import() {
+        let schemas = service().identity_schemas().identity_schemas;
+        assert_eq!(
+            schemas.len(),
+            1,
+            "only widgets have an identity: {schemas:?}"
+        );
+        let widget = &schemas[WIDGET];
+        assert_eq!(widget.version, 0);
+        let flags: Vec<_> = widget
+            .identity_attributes
+            .iter()
+            .map(|a| {
+                (
+                    a.name.as_str(),
+                    a.r#type.as_slice(),
+                    a.required_for_import,
+                    a.optional_for_import,
+                )
+            })
+            .collect();
+        assert_eq!(
+            flags,
+            [
+                ("name", &br#""string""#[..], true, false),
+                ("region", &br#""string""#[..], false, true),
+                ("owner", &br#""string""#[..], false, true),
+            ]
+        );
     }
 
     #[test]

@@ -9,6 +9,7 @@ use async_trait::async_trait;
 use super::{convert, pb, ProviderService};
 use crate::framework::data_source::{not_found, DataSource};
 use crate::framework::diag::{Diagnostic, Diagnostics};
+use crate::framework::identity::{IdentityAttribute, IdentitySchema};
 use crate::framework::resource::{replace_only, Context, Failure, Provider, Resource};
 use crate::framework::schema::{Attribute, Block, Schema};
 use crate::framework::timeouts::Timeouts;
@@ -24,21 +25,25 @@ pub(super) const FIXTURE: &str = "test_fixture";
 /// The type name of the test data source.
 pub(super) const GAUGE: &str = "test_gauge";
 
-/// The configured client: the resource operations it was used for, as `"create <name>"`.
+/// The configured client: its region, and the resource operations it was used for, as
+/// `"create <name>"`.
 #[derive(Debug, Default)]
-pub(super) struct Calls(Mutex<Vec<String>>);
+pub(super) struct Calls {
+    region: Option<String>,
+    calls: Mutex<Vec<String>>,
+}
 
 impl Calls {
     fn record(&self, operation: &str, state: &Value) {
         let name = state.get("name").as_str().unwrap_or_default();
-        self.0
+        self.calls
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
             .push(format!("{operation} {name}"));
     }
 
     pub(super) fn calls(&self) -> Vec<String> {
-        self.0
+        self.calls
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
             .clone()
@@ -77,7 +82,10 @@ impl Provider for TestProvider {
     async fn configure(&self, config: &Value) -> Result<Calls, Diagnostics> {
         match config.get("region").as_str() {
             Some("down") => Err(Diagnostic::error("Region is down", "Try another.").into()),
-            _ => Ok(Calls::default()),
+            region => Ok(Calls {
+                region: region.map(str::to_owned),
+                ..Calls::default()
+            }),
         }
     }
 
@@ -91,9 +99,9 @@ impl Provider for TestProvider {
 }
 
 /// A resource with a replacing `name` (at most 6 characters), an in-place `size` (13 is
-/// refused) and an unobservable, replacing `source`. Names choose canned outcomes: a create of
-/// `"half"` fails after creating the object; a read of `"gone"` finds nothing and a read of
-/// `"broken"` fails.
+/// refused) and an unobservable, replacing `source`; its identity is its `name` and the
+/// client's `region`. Names choose canned outcomes: a create of `"half"` fails after creating
+/// the object; a read of `"gone"` finds nothing and a read of `"broken"` fails.
 struct Widget;
 
 #[async_trait]
@@ -179,6 +187,26 @@ impl Resource<Calls> for Widget {
 
     fn unobservable(&self) -> &'static [&'static str] {
         &["source"]
+    }
+
+    fn identity_schema(&self) -> Option<IdentitySchema> {
+        Some(IdentitySchema::new([
+            IdentityAttribute::required("name", "The name."),
+            IdentityAttribute::optional("region", "The region."),
+            IdentityAttribute::optional("owner", "Known only to whoever imported it."),
+        ]))
+    }
+
+    fn identity(&self, state: &Value, client: Option<&Calls>) -> Value {
+        let region = client.and_then(|c| c.region.as_deref());
+        Value::object([
+            ("name", state.get("name").clone()),
+            ("region", Value::opt_string(region)),
+        ])
+    }
+
+    fn import_identity(&self, identity: &Value) -> Result<Value, Diagnostic> {
+        self.import(identity.get("name").as_str().unwrap_or_default())
     }
 }
 
@@ -301,6 +329,40 @@ pub(super) fn widget_type() -> Type {
 /// The type of the values of resource type `type_name`.
 pub(super) fn resource_type(type_name: &str) -> Type {
     service().resources[type_name].ty.clone()
+}
+
+/// The type of [`Widget`] identities.
+pub(super) fn widget_identity_type() -> Type {
+    service().resources[WIDGET]
+        .identity
+        .as_ref()
+        .expect("widgets have an identity")
+        .ty
+        .clone()
+}
+
+/// A widget identity.
+pub(super) fn widget_identity(name: &str, region: Option<&str>, owner: Option<&str>) -> Value {
+    Value::object([
+        ("name", name.into()),
+        ("region", Value::opt_string(region)),
+        ("owner", Value::opt_string(owner)),
+    ])
+}
+
+/// `identity` as Terraform sends it.
+pub(super) fn identity_data(identity: &Value) -> pb::ResourceIdentityData {
+    pb::ResourceIdentityData {
+        identity_data: Some(encode(identity, &widget_identity_type())),
+    }
+}
+
+/// An identity the service sent.
+pub(super) fn decode_identity(data: Option<&pb::ResourceIdentityData>) -> Value {
+    let data = data
+        .and_then(|d| d.identity_data.as_ref())
+        .expect("an identity");
+    decode(data, &widget_identity_type())
 }
 
 /// The state of a widget called `name`, of size 1.
