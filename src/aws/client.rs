@@ -31,6 +31,11 @@ impl Client {
         }
     }
 
+    /// The region requests go to.
+    pub fn region(&self) -> Option<&str> {
+        self.config.region().map(|region| region.as_ref())
+    }
+
     /// The SDK client, with retries and endpoint configured; built on first use.
     pub fn api(&self) -> &aws_sdk_lookoutvision::Client {
         self.api
@@ -60,5 +65,6 @@ mod tests {
             client.api().config().region().map(|r| r.as_ref()),
             Some("us-east-1")
         );
+        assert_eq!(client.region(), Some("us-east-1"));
     }
 }

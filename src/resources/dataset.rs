@@ -7,6 +7,7 @@ use aws_sdk_lookoutvision::types::{
     DatasetDescription, DatasetGroundTruthManifest, DatasetSource, DatasetStatus, InputS3Object,
 };
 
+use super::identity;
 use super::typed::{read_value, Object, ShapeError, Typed, TIMEOUTS};
 use super::{
     api_failure, import_how, project_name_attribute, retry_failure, s3, split_id, timestamp,
@@ -16,6 +17,7 @@ use crate::aws::retry::{retry_conflicts, RetryError};
 use crate::aws::waiter::{wait_until, Observation, Phase, WaitError};
 use crate::aws::{client_token, ApiError, Client};
 use crate::framework::diag::{Diagnostic, Severity};
+use crate::framework::identity::{IdentityAttribute, IdentitySchema};
 use crate::framework::resource::{Context, Failure, Resource};
 use crate::framework::schema::{Attribute, Block, NestedBlock, Schema};
 use crate::framework::timeouts::{Operation, Timeouts};
@@ -236,6 +238,18 @@ fn image_stats_type() -> Type {
 }
 
 impl DatasetState {
+    /// The `dataset_type` dataset of `project`, with nothing known about it yet (as an import
+    /// starts).
+    fn identified(project: &str, dataset_type: &str) -> DatasetState {
+        DatasetState {
+            project_name: project.to_owned(),
+            dataset_type: dataset_type.to_owned(),
+            source: None,
+            view: DatasetView::default(),
+            timeouts: Value::Null,
+        }
+    }
+
     /// This dataset as `description` shows it; the arguments and `timeouts` stay.
     fn observed(&self, description: &DatasetDescription) -> DatasetState {
         DatasetState {
@@ -549,14 +563,37 @@ impl Resource<Client> for Dataset {
     fn import(&self, id: &str) -> Result<Value, Diagnostic> {
         let (project, dataset_type) =
             split_id(TYPE_NAME, id, "<project_name>:<train|test>", "boards:train")?;
-        let imported = DatasetState {
-            project_name: project.to_owned(),
-            dataset_type: dataset_type.to_owned(),
-            source: None,
-            view: DatasetView::default(),
-            timeouts: Value::Null,
-        };
-        Ok(imported.write())
+        Ok(DatasetState::identified(project, dataset_type).write())
+    }
+
+    fn identity_schema(&self) -> Option<IdentitySchema> {
+        Some(identity::schema(
+            [
+                IdentityAttribute::required(PROJECT_NAME, "The project the dataset belongs to."),
+                IdentityAttribute::required(DATASET_TYPE, "`train` or `test`."),
+            ],
+            "The AWS account of the dataset. The service reports no ARN for a dataset, so the \
+             provider cannot tell the account: it keeps the one an import by identity gave, and \
+             is null otherwise.",
+        ))
+    }
+
+    fn identity(&self, state: &Value, client: Option<&Client>) -> Value {
+        let own = [
+            (PROJECT_NAME, state.get(PROJECT_NAME).clone()),
+            (DATASET_TYPE, state.get(DATASET_TYPE).clone()),
+        ];
+        // No ARN: the provider's region, and an account it cannot tell.
+        Value::object(
+            own.into_iter()
+                .chain(identity::location(&Value::Null, client)),
+        )
+    }
+
+    fn import_identity(&self, identity: &Value) -> Result<Value, Diagnostic> {
+        let project = identity::given(identity, PROJECT_NAME);
+        let dataset_type = identity::given(identity, DATASET_TYPE);
+        Ok(DatasetState::identified(project, dataset_type).write())
     }
 }
 
@@ -574,6 +611,27 @@ mod tests {
         for bad in ["boards", "boards:", ":train", "a:b:c"] {
             assert!(Dataset.import(bad).is_err(), "{bad} should be rejected");
         }
+    }
+
+    #[test]
+    fn the_identity_names_the_project_and_type_and_not_the_account() {
+        let identity = Dataset.identity(&stored(), None);
+        assert_eq!(
+            identity,
+            Value::object([
+                (PROJECT_NAME, "boards".into()),
+                (DATASET_TYPE, "train".into()),
+                (identity::ACCOUNT_ID, Value::Null),
+                (identity::REGION, Value::Null),
+            ])
+        );
+        let imported = Dataset
+            .import_identity(&identity)
+            .expect("any project and type");
+        assert_eq!(
+            imported,
+            Dataset.import("boards:train").expect("a valid ID")
+        );
     }
 
     fn stored() -> Value {

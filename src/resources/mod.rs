@@ -16,6 +16,7 @@ use crate::framework::validate;
 use crate::framework::value::Type;
 
 pub mod dataset;
+pub mod identity;
 pub mod model;
 pub mod project;
 pub mod typed;

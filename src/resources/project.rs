@@ -5,6 +5,7 @@ use std::time::Duration;
 use async_trait::async_trait;
 use aws_sdk_lookoutvision::types::{ProjectDescription, ProjectMetadata};
 
+use super::identity::{self, ACCOUNT_FROM_ARN};
 use super::typed::{read_value, Object, ShapeError, Typed, TIMEOUTS};
 use super::{
     api_failure, import_how, project_name_attribute, retry_failure, timestamp, Action, Limit,
@@ -14,6 +15,7 @@ use crate::aws::pages::Page;
 use crate::aws::retry::{retry_conflicts, RetryError};
 use crate::aws::{client_token, ApiError, Client};
 use crate::framework::diag::Diagnostic;
+use crate::framework::identity::{IdentityAttribute, IdentitySchema};
 use crate::framework::resource::{replace_only, Context, Failure, Resource};
 use crate::framework::schema::{Attribute, Block, Schema};
 use crate::framework::timeouts::{Operation, Timeouts};
@@ -228,6 +230,25 @@ impl Resource<Client> for Project {
         };
         Ok(imported.write())
     }
+
+    fn identity_schema(&self) -> Option<IdentitySchema> {
+        Some(identity::schema(
+            [IdentityAttribute::required(NAME, "The project name.")],
+            ACCOUNT_FROM_ARN,
+        ))
+    }
+
+    fn identity(&self, state: &Value, client: Option<&Client>) -> Value {
+        let own = [(NAME, state.get(NAME).clone())];
+        Value::object(
+            own.into_iter()
+                .chain(identity::location(state.get(ARN), client)),
+        )
+    }
+
+    fn import_identity(&self, identity: &Value) -> Result<Value, Diagnostic> {
+        self.import(identity::given(identity, NAME))
+    }
 }
 
 /// DescribeProject: project `name` as the service describes it.
@@ -320,6 +341,23 @@ mod tests {
         ]);
         let state = ProjectState::read(&planned).expect("a plan");
         assert_eq!((state.name.as_str(), state.arn), ("demo", None));
+    }
+
+    #[test]
+    fn the_identity_is_the_name_and_where_the_arn_says() {
+        let identity = Project.identity(&stored(), None);
+        assert_eq!(
+            identity,
+            Value::object([
+                (NAME, "demo".into()),
+                (identity::ACCOUNT_ID, "123456789012".into()),
+                (identity::REGION, "us-east-1".into()),
+            ])
+        );
+        let imported = Project
+            .import_identity(&Value::object([(NAME, "demo".into())]))
+            .expect("any name");
+        assert_eq!(imported, Project.import("demo").expect("any name"));
     }
 
     #[test]

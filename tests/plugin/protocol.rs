@@ -903,11 +903,12 @@ async fn unimplemented_rpcs_answer_unimplemented() {
             })
             .await,
     );
+    // Terraform calls GenerateResourceConfig only when the server capability says so.
     assert_unimplemented(
-        "UpgradeResourceIdentity",
+        "GenerateResourceConfig",
         served
             .provider
-            .upgrade_resource_identity(pb::upgrade_resource_identity::Request {
+            .generate_resource_config(pb::generate_resource_config::Request {
                 type_name: PROJECT.to_owned(),
                 ..Default::default()
             })

@@ -9,11 +9,15 @@ use std::time::Duration;
 use async_trait::async_trait;
 use aws_sdk_lookoutvision::types::{ModelDescription, ModelMetadata, ModelStatus, OutputConfig};
 
+use super::identity::{self, ACCOUNT_FROM_ARN};
 use super::typed::{read_value, StringMap, Typed};
 use super::{api_failure, import_how, split_id, Action, Subject};
 use crate::aws::{client_token, ApiError, Client};
 use crate::framework::diag::{AttributePath, Diagnostic, Diagnostics};
-use crate::framework::resource::{invalid_import_id, Context, Failure, Resource};
+use crate::framework::identity::{IdentityAttribute, IdentitySchema};
+use crate::framework::resource::{
+    invalid_import_id, invalid_import_identity, Context, Failure, Resource,
+};
 use crate::framework::schema::Schema;
 use crate::framework::timeouts::{Operation, Timeouts};
 use crate::framework::value::Value;
@@ -27,7 +31,9 @@ use describe::describe;
 pub(crate) use describe::{describe_with_tags, list_models, version_number, MODEL_STATUSES};
 use lifecycle::{Lifecycle, Stalled};
 pub(crate) use state::{performance_type, reported_attributes, Key, ModelState, Performance};
-use state::{MAX_INFERENCE_UNITS, MIN_INFERENCE_UNITS, TAGS, TAGS_ALL};
+use state::{
+    ARN, MAX_INFERENCE_UNITS, MIN_INFERENCE_UNITS, MODEL_VERSION, PROJECT_NAME, TAGS, TAGS_ALL,
+};
 use tags::{tag_list, update_tags};
 
 const TYPE_NAME: &str = "lookoutvision_model";
@@ -335,22 +341,67 @@ impl Resource<Client> for Model {
     fn import(&self, id: &str) -> Result<Value, Diagnostic> {
         let (project, version) =
             split_id(TYPE_NAME, id, "<project_name>:<model_version>", "boards:1")?;
-        if !version.bytes().all(|b| b.is_ascii_digit()) || version.starts_with('0') {
-            return Err(invalid_import_id(
+        check_version(version).map_err(|problem| {
+            invalid_import_id(
                 TYPE_NAME,
-                &format!(
-                    "The model version after the colon must be a whole number such as 1; got \
-                     {version:?}."
-                ),
-            ));
-        }
+                &format!("The model version after the colon {problem}"),
+            )
+        })?;
         Ok(ModelState::identified(&Key::new(project, version)).write())
+    }
+
+    fn identity_schema(&self) -> Option<IdentitySchema> {
+        Some(identity::schema(
+            [
+                IdentityAttribute::required(
+                    PROJECT_NAME,
+                    "The project whose datasets trained the model.",
+                ),
+                IdentityAttribute::required(
+                    MODEL_VERSION,
+                    "The model's version number in the project, e.g. `1`.",
+                ),
+            ],
+            ACCOUNT_FROM_ARN,
+        ))
+    }
+
+    fn identity(&self, state: &Value, client: Option<&Client>) -> Value {
+        let own = [
+            (PROJECT_NAME, state.get(PROJECT_NAME).clone()),
+            (MODEL_VERSION, state.get(MODEL_VERSION).clone()),
+        ];
+        Value::object(
+            own.into_iter()
+                .chain(identity::location(state.get(ARN), client)),
+        )
+    }
+
+    fn import_identity(&self, identity: &Value) -> Result<Value, Diagnostic> {
+        let version = identity::given(identity, MODEL_VERSION);
+        check_version(version).map_err(|problem| {
+            invalid_import_identity(TYPE_NAME, &format!("`{MODEL_VERSION}` {problem}"))
+        })?;
+        let key = Key::new(identity::given(identity, PROJECT_NAME), version);
+        Ok(ModelState::identified(&key).write())
+    }
+}
+
+/// Checks that `version` is a model version number; the error completes "The model version
+/// ...".
+fn check_version(version: &str) -> Result<(), String> {
+    let numeric = !version.is_empty() && version.bytes().all(|b| b.is_ascii_digit());
+    if numeric && !version.starts_with('0') {
+        Ok(())
+    } else {
+        Err(format!(
+            "must be a whole number such as 1; got {version:?}."
+        ))
     }
 }
 
 #[cfg(test)]
 mod tests {
-    use super::state::{MODEL_VERSION, PROJECT_NAME};
     use super::*;
 
     #[test]
@@ -363,6 +414,58 @@ mod tests {
             let err = Model.import(bad).expect_err(bad);
             assert!(err.summary.contains("Invalid import ID"), "{bad}: {err:?}");
         }
+    }
+
+    #[test]
+    fn an_identity_import_needs_a_numeric_version() {
+        let identity = |version: &str| {
+            Value::object([
+                (PROJECT_NAME, "boards".into()),
+                (MODEL_VERSION, version.into()),
+            ])
+        };
+        let imported = Model
+            .import_identity(&identity("12"))
+            .expect("a valid version");
+        assert_eq!(imported, Model.import("boards:12").expect("a valid ID"));
+        let err = Model
+            .import_identity(&identity("latest"))
+            .expect_err("not a number");
+        assert_eq!(
+            err.summary,
+            "Invalid import identity for lookoutvision_model"
+        );
+        assert!(
+            err.detail
+                .starts_with("`model_version` must be a whole number such as 1; got \"latest\"."),
+            "{err:?}"
+        );
+    }
+
+    #[test]
+    fn the_identity_follows_the_arn_and_is_unknown_until_the_model_exists() {
+        let planned = Value::object([
+            (PROJECT_NAME, "boards".into()),
+            (MODEL_VERSION, Value::Unknown),
+            (ARN, Value::Unknown),
+        ]);
+        let identity = Model.identity(&planned, None);
+        assert_eq!(identity.get(MODEL_VERSION), &Value::Unknown);
+        assert_eq!(identity.get(identity::ACCOUNT_ID), &Value::Unknown);
+        let created = Value::object([
+            (PROJECT_NAME, "boards".into()),
+            (MODEL_VERSION, "1".into()),
+            (
+                ARN,
+                "arn:aws:lookoutvision:us-east-1:123456789012:model/boards/1".into(),
+            ),
+        ]);
+        let identity = Model.identity(&created, None);
+        assert!(identity.is_wholly_known(), "{identity:?}");
+        assert_eq!(
+            identity.get(identity::ACCOUNT_ID).as_str(),
+            Some("123456789012")
+        );
     }
 
     #[test]
