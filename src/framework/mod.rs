@@ -1,5 +1,5 @@
 //! The provider framework: values, their wire codecs, schemas, validation, plans, and the
-//! resource and data source models. It knows nothing about AWS or Lookout for Vision.
+//! resource, data source and list resource models. It knows nothing about AWS or Lookout for Vision.
 
 mod codec;
 pub mod data_source;
@@ -7,6 +7,7 @@ pub mod diag;
 pub mod docs;
 pub mod identity;
 pub mod json;
+pub mod list;
 pub mod msgpack;
 pub mod plan;
 pub mod resource;

@@ -13,12 +13,13 @@ use tokio_util::sync::CancellationToken;
 use super::data_source::DataSource;
 use super::diag::{Diagnostic, Diagnostics};
 use super::identity::IdentitySchema;
+use super::list::ListResource;
 use super::schema::Schema;
 use super::timeouts::Timeouts;
 use super::value::Value;
 
-/// A provider: its configuration schema, how configuration becomes a client, its resources and
-/// its data sources.
+/// A provider: its configuration schema, how configuration becomes a client, its resources,
+/// data sources and list resources.
 #[async_trait]
 pub trait Provider: Send + Sync + 'static {
     /// What resources receive once the provider is configured (for example an API client).
@@ -41,6 +42,12 @@ pub trait Provider: Send + Sync + 'static {
 
     /// The data sources this provider offers.
     fn data_sources(&self) -> Vec<Arc<dyn DataSource<Self::Client>>> {
+        Vec::new()
+    }
+
+    /// The list resources this provider offers, each for one of its resource types that has
+    /// an identity.
+    fn list_resources(&self) -> Vec<Arc<dyn ListResource<Self::Client>>> {
         Vec::new()
     }
 }

@@ -12,6 +12,7 @@ use std::sync::{Arc, Mutex, PoisonError, RwLock};
 use std::time::Duration;
 
 use tokio_util::sync::CancellationToken;
+use tonic::codegen::BoxStream;
 use tonic::{Request, Response, Status};
 use tracing::Instrument;
 
@@ -19,6 +20,7 @@ use super::convert;
 use crate::framework::data_source::DataSource;
 use crate::framework::diag::{Diagnostic, Diagnostics};
 use crate::framework::identity::IdentitySchema;
+use crate::framework::list::ListResource;
 use crate::framework::resource::{full_schema, Context, Provider, Resource};
 use crate::framework::schema::Schema;
 use crate::framework::timeouts::Timeouts;
@@ -30,6 +32,7 @@ mod apply;
 mod data_source;
 mod identity;
 mod import;
+mod list;
 mod move_state;
 mod plan;
 mod provider_config;
@@ -93,19 +96,33 @@ struct DataSourceType<C> {
     ty: Type,
 }
 
+/// A list resource with its `config` block's schema and value type, derived once.
+struct ListType<C> {
+    list: Arc<dyn ListResource<C>>,
+    schema: Schema,
+    ty: Type,
+}
+
 /// Serves one [`Provider`] over tfplugin6.
 pub struct ProviderService<P: Provider> {
     provider: Arc<P>,
     provider_schema: Schema,
     provider_type: Type,
-    resources: BTreeMap<String, ResourceType<P::Client>>,
+    resources: BTreeMap<String, Arc<ResourceType<P::Client>>>,
     data_sources: BTreeMap<String, DataSourceType<P::Client>>,
+    list_resources: BTreeMap<String, ListType<P::Client>>,
     client: RwLock<Option<Arc<P::Client>>>,
     stop: StopSignal,
 }
 
 impl<P: Provider> ProviderService<P> {
-    /// Prepares the schemas of `provider`, its resources and data sources once, up front.
+    /// Prepares the schemas of `provider`, its resources, data sources and list resources once,
+    /// up front.
+    ///
+    /// # Panics
+    /// When a list resource lists a type that is not one of the provider's resource types with
+    /// an identity: Terraform could not read its results (a programming error, which the
+    /// provider's own tests meet at once).
     pub fn new(provider: P) -> Self {
         let provider_schema = provider.schema();
         let resources = provider
@@ -124,7 +141,7 @@ impl<P: Provider> ProviderService<P> {
                     schema,
                     identity,
                 };
-                (resource.type_name().to_owned(), entry)
+                (resource.type_name().to_owned(), Arc::new(entry))
             })
             .collect();
         let data_sources = provider
@@ -140,12 +157,34 @@ impl<P: Provider> ProviderService<P> {
                 (data_source.type_name().to_owned(), entry)
             })
             .collect();
+        let list_resources = provider
+            .list_resources()
+            .into_iter()
+            .map(|list| {
+                let type_name = list.type_name();
+                let listed: &BTreeMap<String, Arc<ResourceType<P::Client>>> = &resources;
+                assert!(
+                    listed
+                        .get(type_name)
+                        .is_some_and(|rt| rt.identity.is_some()),
+                    "the list resource {type_name} lists no resource type with an identity"
+                );
+                let schema = list.schema();
+                let entry = ListType {
+                    ty: schema.block.implied_type(),
+                    list: list.clone(),
+                    schema,
+                };
+                (type_name.to_owned(), entry)
+            })
+            .collect();
         ProviderService {
             provider_type: provider_schema.block.implied_type(),
             provider_schema,
             provider: Arc::new(provider),
             resources,
             data_sources,
+            list_resources,
             client: RwLock::new(None),
             stop: StopSignal::default(),
         }
@@ -156,10 +195,16 @@ impl<P: Provider> ProviderService<P> {
         &self.stop
     }
 
-    fn resource(&self, type_name: &str) -> Result<&ResourceType<P::Client>, Diagnostic> {
+    fn resource(&self, type_name: &str) -> Result<&Arc<ResourceType<P::Client>>, Diagnostic> {
         self.resources
             .get(type_name)
             .ok_or_else(|| unknown_type("resource type", type_name, &self.resources))
+    }
+
+    fn list_resource(&self, type_name: &str) -> Result<&ListType<P::Client>, Diagnostic> {
+        self.list_resources
+            .get(type_name)
+            .ok_or_else(|| unknown_type("list resource", type_name, &self.list_resources))
     }
 
     fn data_source(&self, type_name: &str) -> Result<&DataSourceType<P::Client>, Diagnostic> {
@@ -357,6 +402,24 @@ impl<P: Provider> ProviderRpc for ProviderService<P> {
         Ok(Response::new(
             self.read_data_source(&req).instrument(span).await,
         ))
+    }
+
+    async fn validate_list_resource_config(
+        &self,
+        req: Request<pb::validate_list_resource_config::Request>,
+    ) -> Result<Response<pb::validate_list_resource_config::Response>, Status> {
+        let req = req.into_inner();
+        let _span = span("ValidateListResourceConfig", &req.type_name).entered();
+        Ok(Response::new(self.validate_list(&req)))
+    }
+
+    async fn list_resource(
+        &self,
+        req: Request<pb::list_resource::Request>,
+    ) -> Result<Response<BoxStream<pb::list_resource::Event>>, Status> {
+        let req = req.into_inner();
+        let _span = span("ListResource", &req.type_name).entered();
+        Ok(Response::new(self.list(req)))
     }
 
     async fn get_functions(

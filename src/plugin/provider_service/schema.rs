@@ -39,7 +39,8 @@ impl<P: Provider> ProviderService<P> {
         }
     }
 
-    /// GetMetadata: the resource types and data sources, without their schemas.
+    /// GetMetadata: the resource types, data sources and list resources, without their
+    /// schemas.
     pub(super) fn metadata(&self) -> pb::get_metadata::Response {
         let resources = self
             .resources
@@ -55,16 +56,24 @@ impl<P: Provider> ProviderService<P> {
                 type_name: type_name.clone(),
             })
             .collect();
+        let list_resources = self
+            .list_resources
+            .keys()
+            .map(|type_name| pb::get_metadata::ListResourceMetadata {
+                type_name: type_name.clone(),
+            })
+            .collect();
         pb::get_metadata::Response {
             server_capabilities: Some(capabilities()),
             resources,
             data_sources,
+            list_resources,
             ..Default::default()
         }
     }
 
-    /// GetProviderSchema: the provider block's schema, and every resource type's and data
-    /// source's.
+    /// GetProviderSchema: the provider block's schema, and every resource type's, data
+    /// source's and list resource's (the schema of its `config` block, which Terraform wraps).
     pub(super) fn provider_schemas(&self) -> pb::get_provider_schema::Response {
         let resource_schemas: HashMap<String, pb::Schema> = self
             .resources
@@ -76,10 +85,16 @@ impl<P: Provider> ProviderService<P> {
             .iter()
             .map(|(name, ds)| (name.clone(), convert::schema(&ds.schema)))
             .collect();
+        let list_resource_schemas: HashMap<String, pb::Schema> = self
+            .list_resources
+            .iter()
+            .map(|(name, lt)| (name.clone(), convert::schema(&lt.schema)))
+            .collect();
         pb::get_provider_schema::Response {
             provider: Some(convert::schema(&self.provider_schema)),
             resource_schemas,
             data_source_schemas,
+            list_resource_schemas,
             server_capabilities: Some(capabilities()),
             ..Default::default()
         }
@@ -97,6 +112,12 @@ mod tests {
         assert_eq!(types, [FIXTURE, WIDGET]);
         let data_sources: Vec<_> = metadata.data_sources.iter().map(|d| &d.type_name).collect();
         assert_eq!(data_sources, [GAUGE]);
+        let lists: Vec<_> = metadata
+            .list_resources
+            .iter()
+            .map(|l| &l.type_name)
+            .collect();
+        assert_eq!(lists, [WIDGET]);
         let capabilities = metadata.server_capabilities.unwrap();
         assert!(capabilities.plan_destroy && capabilities.get_provider_schema_optional);
         assert!(!capabilities.move_resource_state);
@@ -141,6 +162,17 @@ mod tests {
                 ("owner", &br#""string""#[..], false, true),
             ]
         );
+    }
+
+    #[test]
+    fn list_resource_schemas_are_their_config_blocks() {
+        let schemas = service().provider_schemas();
+        let widgets = schemas.list_resource_schemas[WIDGET]
+            .block
+            .as_ref()
+            .unwrap();
+        let attributes: Vec<_> = widgets.attributes.iter().map(|a| &a.name).collect();
+        assert_eq!(attributes, ["count", "hang"]);
     }
 
     #[test]

@@ -10,6 +10,7 @@ use super::{convert, pb, ProviderService};
 use crate::framework::data_source::{not_found, DataSource};
 use crate::framework::diag::{Diagnostic, Diagnostics};
 use crate::framework::identity::{IdentityAttribute, IdentitySchema};
+use crate::framework::list::{Found, ListRequest, ListResource, ListSink};
 use crate::framework::resource::{replace_only, Context, Failure, Provider, Resource};
 use crate::framework::schema::{Attribute, Block, Schema};
 use crate::framework::timeouts::Timeouts;
@@ -95,6 +96,10 @@ impl Provider for TestProvider {
 
     fn data_sources(&self) -> Vec<Arc<dyn DataSource<Calls>>> {
         vec![Arc::new(Gauge)]
+    }
+
+    fn list_resources(&self) -> Vec<Arc<dyn ListResource<Calls>>> {
+        vec![Arc::new(WidgetList)]
     }
 }
 
@@ -290,6 +295,56 @@ impl DataSource<Calls> for Gauge {
         state.set("reading", Value::from(name.len() as i64));
         Ok(state)
     }
+}
+
+/// The list of widgets: `count` widgets (required, at most 100) named `w0`, `w1`, ...; with
+/// `hang`, the list finds the first and then never ends.
+struct WidgetList;
+
+#[async_trait]
+impl ListResource<Calls> for WidgetList {
+    fn type_name(&self) -> &'static str {
+        WIDGET
+    }
+
+    fn schema(&self) -> Schema {
+        Schema::new(
+            Block::new("Widgets.")
+                .attribute(
+                    Attribute::required("count", Type::Number)
+                        .validate(validate::int_between(0, 100)),
+                )
+                .attribute(Attribute::optional("hang", Type::Bool)),
+        )
+    }
+
+    async fn list(
+        &self,
+        _ctx: &Context<'_, Calls>,
+        request: &ListRequest,
+        sink: &mut ListSink,
+    ) -> Result<(), Diagnostics> {
+        let count = request.config.get("count").as_i64().unwrap_or_default();
+        for i in 0..count {
+            let name = format!("w{i}");
+            let found = Found {
+                state: widget_state(&name),
+                display_name: name,
+            };
+            if !sink.push(found).await {
+                return Ok(());
+            }
+            if request.config.get("hang").as_bool() == Some(true) {
+                std::future::pending::<()>().await;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The type of [`WidgetList`] configurations.
+pub(super) fn widget_list_type() -> Type {
+    service().list_resources[WIDGET].ty.clone()
 }
 
 /// The type of [`Gauge`] values.
