@@ -1,4 +1,5 @@
-//! The `lookoutvision` provider: its configuration block, its resources and its data sources.
+//! The `lookoutvision` provider: its configuration block, resources, data sources and list
+//! resources.
 
 use std::sync::Arc;
 
@@ -10,6 +11,7 @@ use crate::aws::Client;
 use crate::data_sources;
 use crate::framework::data_source::DataSource;
 use crate::framework::diag::{AttributePath, Diagnostic, Diagnostics};
+use crate::framework::list::ListResource;
 use crate::framework::resource::{Provider, Resource};
 use crate::framework::schema::{Attribute, Block, NestedBlock, Schema};
 use crate::framework::validate;
@@ -266,6 +268,14 @@ impl Provider for LookoutVisionProvider {
             Arc::new(data_sources::DatasetDataSource),
             Arc::new(data_sources::ModelDataSource),
             Arc::new(data_sources::ModelsDataSource),
+        ]
+    }
+
+    fn list_resources(&self) -> Vec<Arc<dyn ListResource<Client>>> {
+        vec![
+            Arc::new(resources::ProjectList),
+            Arc::new(resources::DatasetList),
+            Arc::new(resources::ModelList),
         ]
     }
 }

@@ -18,8 +18,8 @@ use crate::resources::model::state::{
     STATUS_MESSAGE, TAGS, TAGS_ALL,
 };
 use crate::resources::model::{
-    describe_with_tags, list_models, performance_type, reported_attributes, version_number, Key,
-    ModelState, Performance, MODEL_STATUSES,
+    describe_with_tags, list_models, performance_type, reported_attributes, status_filter,
+    version_number, Key, ModelState, Performance,
 };
 use crate::resources::typed::{Object, ShapeError, Typed, TIMEOUTS};
 use crate::resources::{project_name_attribute, timestamp};
@@ -82,11 +82,12 @@ impl ModelQuery {
     }
 }
 
-/// The `status` argument: one of the service's model statuses.
+/// The `status` of `lookoutvision_model`: a filter that also reports the model's status.
 fn status_attribute(description: &str) -> Attribute {
-    Attribute::optional_computed(STATUS, Type::String)
-        .describe(description)
-        .validate(validate::one_of(MODEL_STATUSES))
+    Attribute {
+        computed: true,
+        ..status_filter(description)
+    }
 }
 
 /// One element of `lookoutvision_models`' `models`.
@@ -327,11 +328,9 @@ impl DataSource<Client> for ModelsDataSource {
                 PROJECT_NAME,
                 "The project whose models to list.",
             ))
-            .attribute(
-                Attribute::optional(STATUS, Type::String)
-                    .describe("List only the versions with this status, e.g. `TRAINED`.")
-                    .validate(validate::one_of(MODEL_STATUSES)),
-            )
+            .attribute(status_filter(
+                "List only the versions with this status, e.g. `TRAINED`.",
+            ))
             .attribute(
                 Attribute::computed(MODELS_LIST, Type::list(model_summary_type())).describe(
                     "The versions, oldest first: `model_version`, `arn`, `status`, \

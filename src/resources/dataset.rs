@@ -8,6 +8,7 @@ use aws_sdk_lookoutvision::types::{
 };
 
 use super::identity;
+use super::project::describe_project;
 use super::typed::{read_value, Object, ShapeError, Typed, TIMEOUTS};
 use super::{
     api_failure, import_how, project_name_attribute, retry_failure, s3, split_id, timestamp,
@@ -16,8 +17,9 @@ use super::{
 use crate::aws::retry::{retry_conflicts, RetryError};
 use crate::aws::waiter::{wait_until, Observation, Phase, WaitError};
 use crate::aws::{client_token, ApiError, Client};
-use crate::framework::diag::{Diagnostic, Severity};
+use crate::framework::diag::{Diagnostic, Diagnostics, Severity};
 use crate::framework::identity::{IdentityAttribute, IdentitySchema};
+use crate::framework::list::{Found, ListRequest, ListResource, ListSink};
 use crate::framework::resource::{Context, Failure, Resource};
 use crate::framework::schema::{Attribute, Block, NestedBlock, Schema};
 use crate::framework::timeouts::{Operation, Timeouts};
@@ -172,6 +174,69 @@ impl DatasetView {
             Attribute::computed(LAST_UPDATED_TIMESTAMP, Type::String)
                 .describe("When the dataset last changed (RFC 3339)."),
         ]
+    }
+}
+
+/// The `lookoutvision_dataset` list resource: the datasets of a project.
+#[derive(Debug, Default)]
+pub struct DatasetList;
+
+#[async_trait]
+impl ListResource<Client> for DatasetList {
+    fn type_name(&self) -> &'static str {
+        TYPE_NAME
+    }
+
+    fn schema(&self) -> Schema {
+        Schema::new(
+            Block::new("Lists the datasets (train and test) of a project.").attribute(
+                project_name_attribute(PROJECT_NAME, "The project whose datasets to list."),
+            ),
+        )
+    }
+
+    async fn list(
+        &self,
+        ctx: &Context<'_, Client>,
+        request: &ListRequest,
+        sink: &mut ListSink,
+    ) -> Result<(), Diagnostics> {
+        let project: String = Object::of(&request.config)
+            .and_then(|config| config.get(PROJECT_NAME))
+            .map_err(|err| err.diagnostic(TYPE_NAME))?;
+        let failed = |err: ApiError| {
+            let subject = Subject::Listing {
+                type_name: TYPE_NAME,
+                project: Some(&project),
+            };
+            api_failure(Action::List, subject, &err, None)
+        };
+        // DescribeProject names the project's datasets; there is no ListDatasets.
+        let description = describe_project(ctx.client, &project)
+            .await
+            .map_err(failed)?;
+        for metadata in description.datasets() {
+            let Some(dataset_type) = metadata.dataset_type() else {
+                continue;
+            };
+            let mut state = DatasetState::identified(&project, dataset_type);
+            if request.include_resource {
+                match describe_dataset(ctx.client, &project, dataset_type).await {
+                    Ok(description) => state = state.observed(&description),
+                    // Deleted since the project was described.
+                    Err(err) if err.is_not_found() => continue,
+                    Err(err) => return Err(failed(err).into()),
+                }
+            }
+            let found = Found {
+                state: state.write(),
+                display_name: dataset_id(&project, dataset_type),
+            };
+            if !sink.push(found).await {
+                break;
+            }
+        }
+        Ok(())
     }
 }
 

@@ -21,9 +21,9 @@ pub mod model;
 pub mod project;
 pub mod typed;
 
-pub use dataset::Dataset;
-pub use model::Model;
-pub use project::Project;
+pub use dataset::{Dataset, DatasetList};
+pub use model::{Model, ModelList};
+pub use project::{Project, ProjectList};
 
 /// A resource instance as messages name it.
 #[derive(Clone, Copy, Debug)]

@@ -11,11 +11,12 @@ use super::{
     api_failure, import_how, project_name_attribute, retry_failure, timestamp, Action, Limit,
     Subject,
 };
-use crate::aws::pages::Page;
+use crate::aws::pages::{page_size, Page, Pages};
 use crate::aws::retry::{retry_conflicts, RetryError};
 use crate::aws::{client_token, ApiError, Client};
-use crate::framework::diag::Diagnostic;
+use crate::framework::diag::{Diagnostic, Diagnostics};
 use crate::framework::identity::{IdentityAttribute, IdentitySchema};
+use crate::framework::list::{Found, ListRequest, ListResource, ListSink};
 use crate::framework::resource::{replace_only, Context, Failure, Resource};
 use crate::framework::schema::{Attribute, Block, Schema};
 use crate::framework::timeouts::{Operation, Timeouts};
@@ -248,6 +249,70 @@ impl Resource<Client> for Project {
 
     fn import_identity(&self, identity: &Value) -> Result<Value, Diagnostic> {
         self.import(identity::given(identity, NAME))
+    }
+}
+
+/// The `lookoutvision_project` list resource: every project of the provider's account and
+/// region, page by page.
+#[derive(Debug, Default)]
+pub struct ProjectList;
+
+#[async_trait]
+impl ListResource<Client> for ProjectList {
+    fn type_name(&self) -> &'static str {
+        TYPE_NAME
+    }
+
+    fn schema(&self) -> Schema {
+        Schema::new(Block::new(
+            "Lists every project in the provider's account and region. The `config` block takes \
+             no arguments.",
+        ))
+    }
+
+    async fn list(
+        &self,
+        ctx: &Context<'_, Client>,
+        _request: &ListRequest,
+        sink: &mut ListSink,
+    ) -> Result<(), Diagnostics> {
+        let mut pages = Pages::new();
+        while !sink.is_done() {
+            let size = page_size(sink.remaining());
+            let Some(page) = pages
+                .next(|token| projects_page(ctx.client, token, size))
+                .await
+            else {
+                break;
+            };
+            let page = page.map_err(|err| {
+                let subject = Subject::Listing {
+                    type_name: TYPE_NAME,
+                    project: None,
+                };
+                api_failure(Action::List, subject, &err, None)
+            })?;
+            for metadata in &page {
+                let Some(name) = metadata.project_name() else {
+                    continue;
+                };
+                // What a read after an import gives: ListProjects tells all DescribeProject does.
+                let state = ProjectState {
+                    name: name.to_owned(),
+                    arn: metadata.project_arn().map(str::to_owned),
+                    creation_timestamp: timestamp(metadata.creation_timestamp()),
+                    timeouts: Value::Null,
+                };
+                let found = Found {
+                    state: state.write(),
+                    display_name: name.to_owned(),
+                };
+                if !sink.push(found).await {
+                    return Ok(());
+                }
+            }
+        }
+        Ok(())
     }
 }
 

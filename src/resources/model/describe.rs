@@ -5,9 +5,12 @@ use std::collections::BTreeMap;
 
 use aws_sdk_lookoutvision::types::{ModelDescription, ModelMetadata, ModelStatus};
 
-use super::state::Key;
+use super::state::{Key, STATUS};
 use crate::aws::pages::{page_size, Page, Pages};
 use crate::aws::{ApiError, Client};
+use crate::framework::schema::Attribute;
+use crate::framework::validate;
+use crate::framework::value::Type;
 
 /// Every model status, as the service spells them.
 pub(crate) const MODEL_STATUSES: &[&str] = &[
@@ -21,6 +24,13 @@ pub(crate) const MODEL_STATUSES: &[&str] = &[
     "SYSTEM_UPDATING",
     "DELETING",
 ];
+
+/// An optional `status` argument that selects models by status.
+pub(crate) fn status_filter(description: &str) -> Attribute {
+    Attribute::optional(STATUS, Type::String)
+        .describe(description)
+        .validate(validate::one_of(MODEL_STATUSES))
+}
 
 /// A model as the service describes it, with its tags.
 #[derive(Clone, Debug)]

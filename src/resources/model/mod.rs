@@ -24,12 +24,14 @@ use crate::framework::value::Value;
 
 pub(crate) mod describe;
 mod lifecycle;
+mod list;
 pub(crate) mod state;
 mod tags;
 
 use describe::describe;
-pub(crate) use describe::{describe_with_tags, list_models, version_number, MODEL_STATUSES};
+pub(crate) use describe::{describe_with_tags, list_models, status_filter, version_number};
 use lifecycle::{Lifecycle, Stalled};
+pub use list::ModelList;
 pub(crate) use state::{performance_type, reported_attributes, Key, ModelState, Performance};
 use state::{
     ARN, MAX_INFERENCE_UNITS, MIN_INFERENCE_UNITS, MODEL_VERSION, PROJECT_NAME, TAGS, TAGS_ALL,
