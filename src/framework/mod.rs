@@ -8,6 +8,7 @@ pub mod docs;
 pub mod identity;
 pub mod json;
 pub mod list;
+pub mod moves;
 pub mod msgpack;
 pub mod plan;
 pub mod resource;

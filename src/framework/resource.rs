@@ -14,6 +14,7 @@ use super::data_source::DataSource;
 use super::diag::{Diagnostic, Diagnostics};
 use super::identity::IdentitySchema;
 use super::list::ListResource;
+use super::moves::{unsupported_move, MoveSource};
 use super::schema::Schema;
 use super::timeouts::Timeouts;
 use super::value::Value;
@@ -159,6 +160,13 @@ pub trait Resource<C>: Send + Sync {
     /// the configured client; an unconfigured provider (during a move) has none.
     fn identity(&self, _state: &Value, _client: Option<&C>) -> Value {
         Value::Null
+    }
+
+    /// The state of an object another resource type held, for a `moved` block into this type:
+    /// the identifying attributes at least (the next refresh reads the rest). A resource
+    /// refuses sources it does not know with [`unsupported_move`], naming those it does.
+    fn move_state(&self, source: &MoveSource<'_>) -> Result<Value, Diagnostic> {
+        Err(unsupported_move(self.type_name(), source, &[]))
     }
 
     /// The identifying attributes for an import by identity, as [`Self::import`] gives them

@@ -1,9 +1,10 @@
 //! What every RPC that carries a resource identity shares: decoding the identity Terraform
 //! holds, computing the one to answer (the resource's, completed from what Terraform holds),
-//! and refusing one that contradicts what Terraform holds.
+//! refusing one that contradicts what Terraform holds, and checking the identifying
+//! attributes an import or a move fills.
 
 use super::{convert, pb, ResourceType};
-use crate::framework::diag::Diagnostic;
+use crate::framework::diag::{AttributePath, Diagnostic, Diagnostics, Severity};
 use crate::framework::identity::Mismatch;
 use crate::framework::value::Value;
 
@@ -33,6 +34,23 @@ impl<C> ResourceType<C> {
                 identity.schema.carry_forward(&computed, held)
             }
             _ => Value::Null,
+        }
+    }
+
+    /// Checks the identifying attributes an import or a move filled against their validators;
+    /// `invalid` turns the first broken rule into the error.
+    pub(super) fn check_identifying(
+        &self,
+        state: &Value,
+        invalid: impl FnOnce(&str) -> Diagnostic,
+    ) -> Result<(), Diagnostic> {
+        let mut diags = Diagnostics::default();
+        self.schema
+            .block
+            .validate(state, &AttributePath::default(), &mut diags);
+        match diags.0.into_iter().find(|d| d.severity == Severity::Error) {
+            Some(broken) => Err(invalid(&broken.detail)),
+            None => Ok(()),
         }
     }
 

@@ -3,7 +3,7 @@
 
 use super::identity::foreign_identity;
 use super::{convert, pb, ProviderService, ResourceType, IMPORTED};
-use crate::framework::diag::{AttributePath, Diagnostic, Diagnostics, Severity};
+use crate::framework::diag::Diagnostic;
 use crate::framework::resource::{invalid_import_id, invalid_import_identity, Provider};
 use crate::framework::value::Value;
 
@@ -38,7 +38,7 @@ impl<P: Provider> ProviderService<P> {
             Some(given) => {
                 let identity = given_identity(rt, given)?;
                 let state = rt.resource.import_identity(&identity)?;
-                check_identifying(rt, &state, |problem| {
+                rt.check_identifying(&state, |problem| {
                     invalid_import_identity(&req.type_name, problem)
                 })?;
                 (state, identity)
@@ -46,7 +46,7 @@ impl<P: Provider> ProviderService<P> {
             None => {
                 let state = rt.resource.import(&req.id)?;
                 // The ID fills identifying attributes, so it must satisfy their validators too.
-                check_identifying(rt, &state, |problem| {
+                rt.check_identifying(&state, |problem| {
                     invalid_import_id(
                         &req.type_name,
                         &format!("The ID {:?} is not valid: {problem}", req.id),
@@ -120,23 +120,6 @@ fn given_identity<C>(rt: &ResourceType<C>, given: &pb::DynamicValue) -> Result<V
         ));
     }
     Ok(value)
-}
-
-/// Checks the identifying attributes an import filled against their validators; `invalid`
-/// turns the first broken rule into the import's error.
-fn check_identifying<C>(
-    rt: &ResourceType<C>,
-    state: &Value,
-    invalid: impl FnOnce(&str) -> Diagnostic,
-) -> Result<(), Diagnostic> {
-    let mut diags = Diagnostics::default();
-    rt.schema
-        .block
-        .validate(state, &AttributePath::default(), &mut diags);
-    match diags.0.into_iter().find(|d| d.severity == Severity::Error) {
-        Some(broken) => Err(invalid(&broken.detail)),
-        None => Ok(()),
-    }
 }
 
 #[cfg(test)]

@@ -390,7 +390,9 @@ impl<P: Provider> ProviderRpc for ProviderService<P> {
         &self,
         req: Request<pb::move_resource_state::Request>,
     ) -> Result<Response<pb::move_resource_state::Response>, Status> {
-        Ok(Response::new(move_state::refuse(&req.into_inner())))
+        let req = req.into_inner();
+        let _span = span("MoveResourceState", &req.target_type_name).entered();
+        Ok(Response::new(self.move_resource(&req)))
     }
 
     async fn read_data_source(

@@ -12,7 +12,7 @@ fn capabilities() -> pb::ServerCapabilities {
     pb::ServerCapabilities {
         plan_destroy: true,
         get_provider_schema_optional: true,
-        move_resource_state: false,
+        move_resource_state: true,
         generate_resource_config: false,
     }
 }
@@ -120,7 +120,8 @@ mod tests {
         assert_eq!(lists, [WIDGET]);
         let capabilities = metadata.server_capabilities.unwrap();
         assert!(capabilities.plan_destroy && capabilities.get_provider_schema_optional);
-        assert!(!capabilities.move_resource_state);
+        assert!(capabilities.move_resource_state);
+        assert!(!capabilities.generate_resource_config);
     }
 
     #[test]

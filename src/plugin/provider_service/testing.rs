@@ -11,6 +11,7 @@ use crate::framework::data_source::{not_found, DataSource};
 use crate::framework::diag::{Diagnostic, Diagnostics};
 use crate::framework::identity::{IdentityAttribute, IdentitySchema};
 use crate::framework::list::{Found, ListRequest, ListResource, ListSink};
+use crate::framework::moves::{unsupported_move, MoveSource};
 use crate::framework::resource::{replace_only, Context, Failure, Provider, Resource};
 use crate::framework::schema::{Attribute, Block, Schema};
 use crate::framework::timeouts::Timeouts;
@@ -213,6 +214,23 @@ impl Resource<Calls> for Widget {
     fn import_identity(&self, identity: &Value) -> Result<Value, Diagnostic> {
         self.import(identity.get("name").as_str().unwrap_or_default())
     }
+
+    /// A widget can be moved from a `test_gizmo` of `example.com/test/gizmos`, whose `label`
+    /// becomes the name.
+    fn move_state(&self, source: &MoveSource<'_>) -> Result<Value, Diagnostic> {
+        if source.type_name != "test_gizmo" {
+            return Err(unsupported_move(
+                WIDGET,
+                source,
+                &["test_gizmo of example.com/test/gizmos"],
+            ));
+        }
+        let label = source.text("label").unwrap_or_default();
+        Ok(Value::object([
+            ("id", label.into()),
+            ("name", label.into()),
+        ]))
+    }
 }
 
 /// A resource whose every argument (`name`) forces replacement.
@@ -394,6 +412,14 @@ pub(super) fn widget_identity_type() -> Type {
         .expect("widgets have an identity")
         .ty
         .clone()
+}
+
+/// `json` as Terraform sends stored state.
+pub(super) fn raw_json(json: &str) -> pb::RawState {
+    pb::RawState {
+        json: json.as_bytes().to_vec(),
+        ..Default::default()
+    }
 }
 
 /// A widget identity.
