@@ -17,12 +17,25 @@ use crate::aws::{client_token, ApiError, Client};
 use crate::framework::diag::{Diagnostic, Diagnostics};
 use crate::framework::identity::{IdentityAttribute, IdentitySchema};
 use crate::framework::list::{Found, ListRequest, ListResource, ListSink};
+use crate::framework::moves::{unsupported_move, MoveSource};
 use crate::framework::resource::{replace_only, Context, Failure, Resource};
 use crate::framework::schema::{Attribute, Block, Schema};
 use crate::framework::timeouts::{Operation, Timeouts};
 use crate::framework::value::{Type, Value};
 
 const TYPE_NAME: &str = "lookoutvision_project";
+
+/// The awscc resource a `moved` block may adopt a project from, and the schema versions it has
+/// written (1 since 2021; 0 is accepted in case an early release wrote it).
+const AWSCC_TYPE: &str = "awscc_lookoutvision_project";
+const AWSCC_VERSIONS: std::ops::RangeInclusive<i64> = 0..=1;
+/// The awscc provider, under the registries Terraform and OpenTofu name it by.
+const AWSCC_ADDRESSES: [&str; 2] = [
+    "registry.terraform.io/hashicorp/awscc",
+    "registry.opentofu.org/hashicorp/awscc",
+];
+/// The awscc attribute holding the name (`id`, Cloud Control's identifier, holds it too).
+const AWSCC_PROJECT_NAME: &str = "project_name";
 
 // The attribute names, for the schema and for `ProjectState` (and the data sources that show a
 // project the same way).
@@ -250,6 +263,48 @@ impl Resource<Client> for Project {
     fn import_identity(&self, identity: &Value) -> Result<Value, Diagnostic> {
         self.import(identity::given(identity, NAME))
     }
+
+    /// A project managed with awscc's `awscc_lookoutvision_project` is adopted as it is: its
+    /// `project_name` becomes `name`, its `arn` is kept, and the next refresh reads the rest.
+    fn move_state(&self, source: &MoveSource<'_>) -> Result<Value, Diagnostic> {
+        let address = source.provider_address.to_ascii_lowercase();
+        if source.type_name != AWSCC_TYPE || !AWSCC_ADDRESSES.contains(&address.as_str()) {
+            let supported = format!("{AWSCC_TYPE} of {}", AWSCC_ADDRESSES[0]);
+            return Err(unsupported_move(TYPE_NAME, source, &[&supported]));
+        }
+        if !AWSCC_VERSIONS.contains(&source.schema_version) {
+            return Err(Diagnostic::error(
+                format!("Cannot move {AWSCC_TYPE} to {TYPE_NAME}"),
+                format!(
+                    "The {AWSCC_TYPE} state has schema version {}, which this provider does not \
+                     know: it reads versions {} to {}, every version awscc had written when \
+                     this provider was released. Import the project instead.",
+                    source.schema_version,
+                    AWSCC_VERSIONS.start(),
+                    AWSCC_VERSIONS.end()
+                ),
+            ));
+        }
+        let name = source
+            .text(AWSCC_PROJECT_NAME)
+            .or_else(|| source.text(ID))
+            .ok_or_else(|| {
+                Diagnostic::error(
+                    format!("Cannot move {AWSCC_TYPE} to {TYPE_NAME}"),
+                    format!(
+                        "The {AWSCC_TYPE} state has no `{AWSCC_PROJECT_NAME}` (nor `{ID}`), so \
+                         the project it held is unknown. Import the project instead."
+                    ),
+                )
+            })?;
+        let moved = ProjectState {
+            name: name.to_owned(),
+            arn: source.text(ARN).map(str::to_owned),
+            creation_timestamp: None,
+            timeouts: Value::Null,
+        };
+        Ok(moved.write())
+    }
 }
 
 /// The `lookoutvision_project` list resource: every project of the provider's account and
@@ -423,6 +478,74 @@ mod tests {
             .import_identity(&Value::object([(NAME, "demo".into())]))
             .expect("any name");
         assert_eq!(imported, Project.import("demo").expect("any name"));
+    }
+
+    fn awscc(
+        address: &str,
+        type_name: &str,
+        version: i64,
+        state: &serde_json::Value,
+    ) -> Result<Value, Diagnostic> {
+        Project.move_state(&MoveSource {
+            provider_address: address,
+            type_name,
+            schema_version: version,
+            state,
+            identity: None,
+        })
+    }
+
+    #[test]
+    fn an_awscc_project_moves_with_its_name_and_arn() {
+        let arn = "arn:aws:lookoutvision:us-east-1:123456789012:project/demo";
+        let stored =
+            serde_json::json!({"arn": arn, "id": "demo", "project_name": "demo", "new": 1});
+        for (address, version) in [(AWSCC_ADDRESSES[0], 1), (AWSCC_ADDRESSES[1], 0)] {
+            let moved = awscc(address, AWSCC_TYPE, version, &stored).expect("an awscc project");
+            let state = ProjectState::read(&moved).expect("a project state");
+            assert_eq!(state.name, "demo");
+            assert_eq!(state.arn.as_deref(), Some(arn));
+            assert_eq!(moved.get(ID).as_str(), Some("demo"));
+        }
+        // Without project_name, Cloud Control's id holds the name.
+        let moved = awscc(
+            AWSCC_ADDRESSES[0],
+            AWSCC_TYPE,
+            1,
+            &serde_json::json!({"id": "x"}),
+        )
+        .expect("an id");
+        assert_eq!(moved.get(NAME).as_str(), Some("x"));
+    }
+
+    #[test]
+    fn other_sources_are_refused_naming_the_one_supported() {
+        let stored = serde_json::json!({"project_name": "demo"});
+        let err = awscc(
+            "registry.terraform.io/hashicorp/aws",
+            "aws_rekognition_project",
+            0,
+            &stored,
+        )
+        .expect_err("not awscc");
+        assert_eq!(
+            err.summary,
+            "Cannot move aws_rekognition_project to lookoutvision_project"
+        );
+        assert!(err.detail.contains(
+            "can only be moved from awscc_lookoutvision_project of \
+             registry.terraform.io/hashicorp/awscc"
+        ));
+        let err = awscc(AWSCC_ADDRESSES[0], AWSCC_TYPE, 2, &stored).expect_err("a newer version");
+        assert!(err.detail.contains("schema version 2"), "{err:?}");
+        let err = awscc(
+            AWSCC_ADDRESSES[0],
+            AWSCC_TYPE,
+            1,
+            &serde_json::json!({"arn": "a"}),
+        )
+        .expect_err("no name");
+        assert!(err.detail.contains("no `project_name`"), "{err:?}");
     }
 
     #[test]
