@@ -1,10 +1,12 @@
 //! Registry-format documentation rendered from schemas, so the docs cannot drift from the code.
 //!
 //! The layout follows the Terraform registry's: front matter, description, example usage, the
-//! schema split into Required / Optional / Read-Only with nested blocks after, then import.
+//! schema split into Required / Optional / Read-Only with nested blocks after, the identity
+//! schema of a resource that has one, then import.
 
 use std::fmt::Write as _;
 
+use super::identity::IdentitySchema;
 use super::schema::{Attribute, Block, NestedBlock, Nesting, Schema};
 use super::value::Type;
 
@@ -45,12 +47,34 @@ pub fn render(page: &Page<'_>) -> String {
     out
 }
 
+/// The "Identity Schema" section: the attributes an `import` block's `identity` must and may
+/// give.
+pub fn identity_section(identity: &IdentitySchema) -> String {
+    let mut out = String::from("## Identity Schema\n");
+    for (title, required) in [("Required", true), ("Optional", false)] {
+        let lines: Vec<String> = identity
+            .attributes
+            .iter()
+            .filter(|a| a.required_for_import == required)
+            .map(|a| format!("- `{}` ({}) {}", a.name, type_name(&a.ty), a.description))
+            .collect();
+        if !lines.is_empty() {
+            let _ = write!(out, "\n### {title}\n\n{}\n", lines.join("\n"));
+        }
+    }
+    out
+}
+
 fn first_sentence(text: &str) -> &str {
     text.find(". ").map_or(text, |end| &text[..=end])
 }
 
 fn schema_section(block: &Block) -> String {
     let mut out = String::from("## Schema\n");
+    if block.attributes.is_empty() && block.blocks.is_empty() {
+        out.push_str("\nNo arguments or attributes.\n");
+        return out;
+    }
     let mut nested = Vec::new();
     describe_block(block, "", &mut out, &mut nested, true);
     while let Some((anchor, name, nested_block)) = nested.pop() {
@@ -175,6 +199,20 @@ fn type_name(ty: &Type) -> String {
 mod tests {
     use super::*;
     use crate::framework::schema::Attribute;
+
+    #[test]
+    fn the_identity_section_splits_required_and_optional() {
+        use crate::framework::identity::IdentityAttribute;
+        let identity = IdentitySchema::new([
+            IdentityAttribute::required("name", "The name."),
+            IdentityAttribute::optional("region", "The region."),
+        ]);
+        assert_eq!(
+            identity_section(&identity),
+            "## Identity Schema\n\n### Required\n\n- `name` (String) The name.\n\n### \
+             Optional\n\n- `region` (String) The region.\n"
+        );
+    }
 
     #[test]
     fn renders_groups_types_and_nested_blocks() {

@@ -1,11 +1,12 @@
-//! `cargo xtask docs`: the registry pages under `docs/` (the provider, its resources and its
-//! data sources), rendered from the provider's schemas and the examples under `examples/`. The committed pages must equal what this renders; the
+//! `cargo xtask docs`: the registry pages under `docs/` (the provider, its resources, data
+//! sources and list resources), rendered from the provider's schemas and the examples under
+//! `examples/`. The committed pages must equal what this renders; the
 //! test below fails when they do not, and names the command that fixes them.
 
 use std::path::{Path, PathBuf};
 
 use anyhow::Context as _;
-use lookoutvision::framework::docs::{render, Page};
+use lookoutvision::framework::docs::{identity_section, render, Page};
 use lookoutvision::framework::resource::{full_schema, Provider};
 use lookoutvision::provider::LookoutVisionProvider;
 
@@ -16,8 +17,9 @@ fn read(path: &Path) -> anyhow::Result<String> {
     std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))
 }
 
-/// The "Import" section from an example `import.sh` holding `terraform import ADDRESS ID`.
-fn import_section(import_sh: &str) -> anyhow::Result<String> {
+/// The "Import" section from an example `import.sh` holding `terraform import ADDRESS ID`, and
+/// the example `import` block by identity, if the resource has one.
+fn import_section(import_sh: &str, by_identity: Option<&str>) -> anyhow::Result<String> {
     let (address, id) = import_sh
         .lines()
         .find_map(|line| line.strip_prefix("terraform import "))
@@ -27,8 +29,15 @@ fn import_section(import_sh: &str) -> anyhow::Result<String> {
         .lines()
         .filter_map(|line| line.strip_prefix("# "))
         .collect();
+    let identity = by_identity.map_or_else(String::new, |example| {
+        format!(
+            "In Terraform 1.12 and later, an `import` block can name the object by its identity \
+             (see Identity Schema above) instead:\n\n```terraform\n{}\n```\n\n",
+            example.trim_end()
+        )
+    });
     Ok(format!(
-        "## Import\n\n{}\n\nIn Terraform 1.5 and later, use an `import` block:\n\n```terraform\nimport {{\n  to = {address}\n  id = \"{id}\"\n}}\n```\n\nOr use `terraform import`:\n\n```shell\n{}\n```\n",
+        "## Import\n\n{}\n\nIn Terraform 1.5 and later, use an `import` block:\n\n```terraform\nimport {{\n  to = {address}\n  id = \"{id}\"\n}}\n```\n\n{identity}Or use `terraform import`:\n\n```shell\n{}\n```\n",
         comment.join(" "),
         import_sh.trim_end()
     ))
@@ -67,6 +76,16 @@ pub fn pages(root: &Path) -> anyhow::Result<Vec<(PathBuf, String)>> {
         let type_name = resource.type_name();
         let examples = root.join("examples/resources").join(type_name);
         let schema = full_schema(resource.as_ref());
+        let identity = resource.identity_schema();
+        let by_identity = match identity {
+            Some(_) => Some(read(&examples.join("import-by-identity.tf"))?),
+            None => None,
+        };
+        let import = import_section(&read(&examples.join("import.sh"))?, by_identity.as_deref())?;
+        let trailer = match &identity {
+            Some(identity) => format!("{}\n{import}", identity_section(identity)),
+            None => import,
+        };
         pages.push((
             root.join(format!("docs/resources/{}.md", short(type_name))),
             render(&Page {
@@ -74,7 +93,7 @@ pub fn pages(root: &Path) -> anyhow::Result<Vec<(PathBuf, String)>> {
                 provider: name,
                 schema: &schema,
                 example: &read(&examples.join("resource.tf"))?,
-                trailer: import_section(&read(&examples.join("import.sh"))?)?,
+                trailer,
             }),
         ));
     }
@@ -95,8 +114,33 @@ pub fn pages(root: &Path) -> anyhow::Result<Vec<(PathBuf, String)>> {
             }),
         ));
     }
+    for list in provider.list_resources() {
+        let type_name = list.type_name();
+        let example = root
+            .join("examples/list-resources")
+            .join(type_name)
+            .join("list-resource.tfquery.hcl");
+        pages.push((
+            root.join(format!("docs/list-resources/{}.md", short(type_name))),
+            render(&Page {
+                title: format!("{type_name} List Resource"),
+                provider: name,
+                schema: &list.schema(),
+                example: &read(&example)?,
+                trailer: LIST_TRAILER.to_owned(),
+            }),
+        ));
+    }
     Ok(pages)
 }
+
+/// What every list resource page ends with: how its results are used.
+const LIST_TRAILER: &str = "## Using the results\n\nList resources are read by `terraform query` \
+(Terraform 1.14 and later) from `.tfquery.hcl` files. The `config` block above is the `list` \
+block's `config`; `limit` (default 100) and `include_resource` (default `false`, the full state \
+of each object) are the `list` block's own arguments. Each result carries the resource's \
+identity (see the resource's Identity Schema), which `terraform query \
+-generate-config-out=FILE` turns into `import` blocks.\n";
 
 /// The pages under `root` that differ from what [`pages`] renders.
 pub fn stale(root: &Path) -> anyhow::Result<Vec<PathBuf>> {
@@ -192,6 +236,50 @@ mod tests {
             let short = type_name.trim_start_matches("lookoutvision_");
             let page = root().join(format!("docs/data-sources/{short}.md"));
             assert!(pages.contains(&page), "no page {}", page.display());
+        }
+    }
+
+    #[test]
+    fn every_resource_with_an_identity_documents_it_with_an_example() {
+        for resource in LookoutVisionProvider.resources() {
+            let type_name = resource.type_name();
+            let identity = resource.identity_schema().expect("every resource has one");
+            let example = root()
+                .join("examples/resources")
+                .join(type_name)
+                .join("import-by-identity.tf");
+            let example = read(&example).expect("an import-by-identity example");
+            assert!(example.contains(&format!("to = {type_name}.")), "{example}");
+            for attribute in identity.attributes.iter().filter(|a| a.required_for_import) {
+                assert!(
+                    example.contains(&format!("{} ", attribute.name)),
+                    "{type_name}'s example lacks {}: {example}",
+                    attribute.name
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn every_list_resource_has_an_example_of_its_type_and_arguments() {
+        for list in LookoutVisionProvider.list_resources() {
+            let type_name = list.type_name();
+            let example = root()
+                .join("examples/list-resources")
+                .join(type_name)
+                .join("list-resource.tfquery.hcl");
+            let example = read(&example).expect("a list example");
+            assert!(
+                example.contains(&format!("list \"{type_name}\" ")),
+                "{example}"
+            );
+            for attribute in list.schema().block.attributes.iter().filter(|a| a.required) {
+                assert!(
+                    example.contains(&format!("{} ", attribute.name)),
+                    "{type_name}'s example lacks {}: {example}",
+                    attribute.name
+                );
+            }
         }
     }
 

@@ -1,0 +1,6 @@
+import {
+  to = lookoutvision_project.example
+  identity = {
+    name = "circuit-boards"
+  }
+}
