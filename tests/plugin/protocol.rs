@@ -894,11 +894,11 @@ async fn unimplemented_rpcs_answer_unimplemented() {
             .await,
     );
     assert_unimplemented(
-        "ListResource",
+        "OpenEphemeralResource",
         served
             .provider
-            .list_resource(pb::list_resource::Request {
-                type_name: PROJECT.to_owned(),
+            .open_ephemeral_resource(pb::open_ephemeral_resource::Request {
+                type_name: "lookoutvision_anything".to_owned(),
                 ..Default::default()
             })
             .await,
