@@ -7,6 +7,7 @@
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 
+use lookoutvision::framework::resource::Provider;
 use lookoutvision::plugin::server::PluginServer;
 use lookoutvision::plugin::transport::NetworkChoice;
 use lookoutvision::provider::{LookoutVisionProvider, SOURCE_ADDRESS};
@@ -132,6 +133,49 @@ impl Workspace {
             emulator,
             env: Vec::new(),
         }
+    }
+
+    /// Serves `provider` in this process too, under the source address `source` (for example
+    /// a stand-in for another provider that a state names), and attaches Terraform to it
+    /// beside this workspace's provider: `TF_REATTACH_PROVIDERS` holds both. Terraform neither
+    /// installs nor locks a reattached provider, so `terraform init` works offline.
+    ///
+    /// # Panics
+    /// Unless the workspace serves its provider in-process (`ProviderMode::InProcess`).
+    pub fn attach<P: Provider>(&mut self, source: &str, provider: P) {
+        let in_process = self
+            .provider
+            .as_mut()
+            .expect("attaching a provider needs ProviderMode::InProcess");
+        let attached = in_process.runtime.block_on(async {
+            let server = PluginServer::unmanaged(provider, NetworkChoice::Auto)
+                .expect("the attached provider binds a socket");
+            let reattach = server.reattach_config(source);
+            tokio::spawn(server.run(std::future::pending()));
+            reattach
+        });
+        let mut providers: serde_json::Value =
+            serde_json::from_str(&in_process.reattach).expect("the reattach config is JSON");
+        let attached: serde_json::Value =
+            serde_json::from_str(&attached).expect("the reattach config is JSON");
+        for (address, entry) in attached.as_object().expect("an object").iter() {
+            providers[address] = entry.clone();
+        }
+        in_process.reattach = providers.to_string();
+    }
+
+    /// Detaches Terraform from the provider attached under `source` (it keeps running).
+    pub fn detach(&mut self, source: &str) {
+        let in_process = self
+            .provider
+            .as_mut()
+            .expect("detaching a provider needs ProviderMode::InProcess");
+        let mut providers: serde_json::Value =
+            serde_json::from_str(&in_process.reattach).expect("the reattach config is JSON");
+        if let Some(providers) = providers.as_object_mut() {
+            providers.remove(source);
+        }
+        in_process.reattach = providers.to_string();
     }
 
     /// The working directory.
