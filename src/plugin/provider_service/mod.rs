@@ -125,7 +125,7 @@ impl<P: Provider> ProviderService<P> {
     /// provider's own tests meet at once).
     pub fn new(provider: P) -> Self {
         let provider_schema = provider.schema();
-        let resources = provider
+        let resources: BTreeMap<String, Arc<ResourceType<P::Client>>> = provider
             .resources()
             .into_iter()
             .map(|resource| {
@@ -162,9 +162,8 @@ impl<P: Provider> ProviderService<P> {
             .into_iter()
             .map(|list| {
                 let type_name = list.type_name();
-                let listed: &BTreeMap<String, Arc<ResourceType<P::Client>>> = &resources;
                 assert!(
-                    listed
+                    resources
                         .get(type_name)
                         .is_some_and(|rt| rt.identity.is_some()),
                     "the list resource {type_name} lists no resource type with an identity"
