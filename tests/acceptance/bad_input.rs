@@ -101,6 +101,8 @@ fn catalogue() -> Vec<Case> {
         resource(project("  name = \"p\"\n  timeouts {\n    delete = \"10 minutes\"\n  }"), "timeouts.delete", "a duration such as"),
         resource(project("  name = \"p\"\n  timeouts {\n    delete = \"-5m\"\n  }"), "timeouts.delete", "a duration such as"),
         resource(project("  name = \"p\"\n  timeouts {\n    delete = \"2d\"\n  }"), "timeouts.delete", "a duration such as"),
+        // Longer than any clock holds: refused at plan, not a crash at apply.
+        resource(project("  name = \"p\"\n  timeouts {\n    delete = \"4000000000000000h\"\n  }"), "timeouts.delete", "of at most 2562047h47m16s"),
         // Dataset.
         resource(dataset("  dataset_type = \"TRAIN\""), "dataset_type", "one of `train`, `test`"),
         resource(dataset("  dataset_type = \"validation\""), "dataset_type", "one of `train`, `test`"),

@@ -7,7 +7,7 @@ use aws_sdk_lookoutvision::types::{ModelDescription, ModelStatus};
 use tokio::time::Instant;
 
 use super::state::{Hosting, Key};
-use crate::aws::retry::{retry_conflicts, RetryError};
+use crate::aws::retry::{deadline, retry_conflicts, RetryError};
 use crate::aws::waiter::{wait_until, Observation, Phase, WaitError};
 use crate::aws::{client_token, ApiError, Client};
 use crate::framework::diag::Diagnostic;
@@ -100,7 +100,7 @@ impl<'c, 'k> Lifecycle<'c, 'k> {
             ctx,
             key,
             limit: Limit::of(operation, ctx),
-            deadline: Instant::now() + ctx.timeout,
+            deadline: deadline(Instant::now(), ctx.timeout),
         }
     }
 
