@@ -135,6 +135,10 @@ fn catalogue() -> Vec<Case> {
         resource(model_with("  min_inference_units = 3\n  max_inference_units = 2"), "max_inference_units", "at least min_inference_units (3)"),
         resource(model_with("  max_inference_units = 2"), "max_inference_units", "needs min_inference_units"),
         resource(model_with("  timeouts {\n    update = \"1 hour\"\n  }"), "timeouts.update", "a duration such as"),
+        // Null where a value must be: Terraform lets an explicit null through to the provider.
+        resource(project("  name = null"), "name", "is required, but it is null"),
+        resource(dataset_source("    bucket = null\n    key = \"m\""), "source.bucket", "is required, but it is null"),
+        resource(model_with("  tags = {\n    team = null\n  }"), "tags[\"team\"]", "a map value cannot be null"),
     ]
 }
 
