@@ -64,10 +64,15 @@ pub struct Options {
     /// Probability (0..1) that an API request is answered 429 ThrottlingException.
     #[arg(long = "fault-rate-429", default_value_t = 0.0, value_parser = parse_probability)]
     pub fault_rate_429: f64,
-    /// Probability (0..1) that an API request's connection is closed without an answer. The
-    /// three rates may add up to at most 1.
+    /// Probability (0..1) that an API request's connection is closed without an answer,
+    /// before it runs.
     #[arg(long, default_value_t = 0.0, value_parser = parse_probability)]
     pub fault_rate_drop: f64,
+    /// Probability (0..1) that an API request runs (and changes what it changes) but its
+    /// connection is then closed without the answer, as when a network fails after the
+    /// service acted. The four rates may add up to at most 1.
+    #[arg(long, default_value_t = 0.0, value_parser = parse_probability)]
+    pub fault_rate_drop_after: f64,
     /// A fixed delay added before every API request is handled (admin calls excluded).
     #[arg(long, default_value = "0s", value_parser = parse_duration)]
     pub latency: Duration,
@@ -156,7 +161,8 @@ impl Options {
             self.fault_rate_500,
             self.fault_rate_429,
             self.fault_rate_drop,
-        )?;
+        )?
+        .with_drop_after(self.fault_rate_drop_after)?;
         let state_file = self.state_file.map(StateFile::open).transpose()?;
         Ok(Config {
             region: self.region,

@@ -86,13 +86,15 @@ pub enum FaultConfigError {
     },
 }
 
-/// The probabilities that a request is answered 500, answered 429, or dropped. They are
-/// exclusive, so their sum is at most 1; the rest of the requests run normally.
+/// The probabilities that a request is answered 500, answered 429, dropped before it runs, or
+/// run and then dropped. They are exclusive, so their sum is at most 1; the rest of the
+/// requests run normally.
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
 pub struct FaultRates {
     server_error: f64,
     throttling: f64,
     drop: f64,
+    drop_after: f64,
 }
 
 impl FaultRates {
@@ -112,7 +114,25 @@ impl FaultRates {
             server_error,
             throttling,
             drop,
+            drop_after: 0.0,
         })
+    }
+
+    /// These rates, plus `drop_after`: the share of requests that run (and change what they
+    /// change) but whose connection is then closed without the answer, as when a network
+    /// fails after the service acted. The four rates together may not exceed 1.
+    pub fn with_drop_after(self, drop_after: f64) -> Result<Self, FaultConfigError> {
+        if !(0.0..=1.0).contains(&drop_after) {
+            return Err(FaultConfigError::RateOutOfRange {
+                name: "drop-after",
+                value: drop_after,
+            });
+        }
+        let total = self.server_error + self.throttling + self.drop + drop_after;
+        if total > 1.0 {
+            return Err(FaultConfigError::RatesAboveOne { total });
+        }
+        Ok(Self { drop_after, ..self })
     }
 
     /// The share of requests answered 500 InternalServerException.
@@ -125,9 +145,14 @@ impl FaultRates {
         self.throttling
     }
 
-    /// The share of requests whose connection is closed without an answer.
+    /// The share of requests whose connection is closed without an answer before they run.
     pub fn drop(self) -> f64 {
         self.drop
+    }
+
+    /// The share of requests that run and whose connection is then closed without an answer.
+    pub fn drop_after(self) -> f64 {
+        self.drop_after
     }
 }
 
@@ -153,6 +178,7 @@ impl RandomFaults {
             "rate_500": self.rates.server_error,
             "rate_429": self.rates.throttling,
             "rate_drop": self.rates.drop,
+            "rate_drop_after": self.rates.drop_after,
             "latency_ms": duration_millis(self.latency),
             "latency_jitter_ms": duration_millis(self.jitter),
         })
@@ -289,6 +315,9 @@ pub struct FaultSpec {
     /// Close the connection without answering.
     #[serde(default, skip_serializing_if = "is_false")]
     pub drop: bool,
+    /// With `drop`: run the call first, then close the connection without its answer.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub after: bool,
     /// Wait this long (`500ms`, `2s`, …) before answering, dropping or running the call.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub delay: Option<String>,
@@ -330,6 +359,9 @@ impl FaultSpec {
         }
         if self.count == 0 {
             return Err("count must be at least 1".to_owned());
+        }
+        if self.after && !self.drop {
+            return Err("\"after\" goes with \"drop\": true".to_owned());
         }
         match (self.error, self.drop, &self.delay) {
             (Some(_), true, _) => return Err("error and drop cannot be combined".to_owned()),
@@ -422,7 +454,11 @@ impl FaultSpec {
     /// What the fault does to the call, beyond delaying it.
     fn action(&self, target: &Target<'_>) -> Option<Action> {
         if self.drop {
-            return Some(Action::Drop);
+            return Some(if self.after {
+                Action::DropAfter
+            } else {
+                Action::Drop
+            });
         }
         let code = self.error?;
         let message = self
@@ -519,6 +555,8 @@ pub enum Action {
     Fail(ApiError),
     /// Close the connection without answering.
     Drop,
+    /// Run the call, then close the connection without its answer.
+    DropAfter,
 }
 
 /// An injected fault and where it came from.
@@ -627,6 +665,8 @@ impl FaultState {
             }))
         } else if draw < rates.server_error + rates.throttling + rates.drop {
             Some(Action::Drop)
+        } else if draw < rates.server_error + rates.throttling + rates.drop + rates.drop_after {
+            Some(Action::DropAfter)
         } else {
             None
         };
@@ -702,13 +742,22 @@ mod tests {
             FaultRates::new(0.5, 0.5, 0.1),
             Err(FaultConfigError::RatesAboveOne { .. })
         ));
+        let three = FaultRates::new(0.3, 0.3, 0.3).unwrap();
+        assert_eq!(three.with_drop_after(0.1).unwrap().drop_after(), 0.1);
+        assert!(matches!(
+            three.with_drop_after(0.2),
+            Err(FaultConfigError::RatesAboveOne { .. })
+        ));
+        assert!(three.with_drop_after(-0.1).is_err());
     }
 
     #[test]
     fn random_outcomes_depend_only_on_the_seed_and_the_request_order() {
         let random = RandomFaults {
             seed: 7,
-            rates: FaultRates::new(0.3, 0.3, 0.2).unwrap(),
+            rates: FaultRates::new(0.3, 0.3, 0.2)
+                .and_then(|rates| rates.with_drop_after(0.1))
+                .unwrap(),
             ..RandomFaults::default()
         };
         let outcomes = |jitter: Duration| {
@@ -722,6 +771,7 @@ mod tests {
                     match decision.injected.map(|injected| injected.action) {
                         None => "ok",
                         Some(Action::Drop) => "drop",
+                        Some(Action::DropAfter) => "drop after",
                         Some(Action::Fail(err)) => err.code(),
                     }
                 })
@@ -737,6 +787,7 @@ mod tests {
         for kind in [
             "ok",
             "drop",
+            "drop after",
             "InternalServerException",
             "ThrottlingException",
         ] {

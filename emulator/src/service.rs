@@ -112,6 +112,9 @@ enum Outcome {
     Answered(Result<Reply, ErrorAnswer>),
     /// Its connection is to be closed without an answer.
     Dropped,
+    /// It ran (and changed what it changed), but its connection is to be closed without the
+    /// answer.
+    DroppedAfter(Result<Reply, ErrorAnswer>),
 }
 
 impl Service {
@@ -292,9 +295,12 @@ pub async fn handle_api(AxumState(service): AxumState<Arc<Service>>, request: Re
     let (outcome, fault) = answer(&service, parts, body, route, operation, &path).await;
     service.save_changes_since(before).await;
 
+    // A call dropped after it ran is logged with the answer it did not get.
     let (status, error, message, replayed) = match &outcome {
-        Outcome::Answered(Ok(reply)) => (Some(reply.status.as_u16()), None, None, reply.replayed),
-        Outcome::Answered(Err(err)) => (
+        Outcome::Answered(Ok(reply)) | Outcome::DroppedAfter(Ok(reply)) => {
+            (Some(reply.status.as_u16()), None, None, reply.replayed)
+        }
+        Outcome::Answered(Err(err)) | Outcome::DroppedAfter(Err(err)) => (
             Some(err.status.as_u16()),
             Some(err.code),
             Some(err.message.clone()),
@@ -329,7 +335,7 @@ pub async fn handle_api(AxumState(service): AxumState<Arc<Service>>, request: Re
     });
     match outcome {
         Outcome::Answered(outcome) => render(&outcome, &request_id, now),
-        Outcome::Dropped => dropped(),
+        Outcome::Dropped | Outcome::DroppedAfter(_) => dropped(),
     }
 }
 
@@ -384,13 +390,20 @@ async fn answer(
     if !decision.delay.is_zero() {
         tokio::time::sleep(decision.delay).await;
     }
+    let mut drop_after = None;
     if let Some(injected) = decision.injected {
         tracing::info!(operation, path, source = ?injected.source, action = ?injected.action, "fault injected");
         let outcome = match injected.action {
             Action::Fail(err) => Outcome::Answered(Err(err.into())),
             Action::Drop => Outcome::Dropped,
+            Action::DropAfter => {
+                drop_after = Some(injected.source);
+                Outcome::Dropped
+            }
         };
-        return (outcome, Some(injected.source));
+        if drop_after.is_none() {
+            return (outcome, Some(injected.source));
+        }
     }
 
     let outcome = match route {
@@ -402,7 +415,11 @@ async fn answer(
             handlers::dispatch(service, operation, &request)
         }
     };
-    (Outcome::Answered(outcome.map_err(ErrorAnswer::from)), None)
+    let outcome = outcome.map_err(ErrorAnswer::from);
+    match drop_after {
+        Some(source) => (Outcome::DroppedAfter(outcome), Some(source)),
+        None => (Outcome::Answered(outcome), None),
+    }
 }
 
 /// The raw path and query, as sent.

@@ -17,6 +17,18 @@ pub const MIN_INTERVAL: Duration = Duration::from_millis(200);
 /// The longest pause between two polls or retries.
 pub const MAX_INTERVAL: Duration = Duration::from_secs(30);
 
+/// How far ahead a deadline lies when `start + limit` is past what the clock can hold: further
+/// than any wait lasts, as tokio does for its own sleeps.
+const FAR_FUTURE: Duration = Duration::from_secs(86_400 * 365 * 30);
+
+/// The instant `limit` after `start`, saturating: a limit no clock can represent (a `timeouts`
+/// value of centuries) gives a deadline far in the future instead of a panic.
+pub fn deadline(start: Instant, limit: Duration) -> Instant {
+    start
+        .checked_add(limit)
+        .unwrap_or_else(|| start + FAR_FUTURE)
+}
+
 /// The pause before the next poll or retry after waiting `elapsed`: an eighth of the time
 /// already spent, so a short wait is noticed promptly and a long one is not hammered.
 pub fn next_interval(elapsed: Duration) -> Duration {
@@ -61,7 +73,7 @@ where
     Fut: Future<Output = Result<T, ApiError>>,
 {
     let start = Instant::now();
-    let deadline = start + timeout;
+    let deadline = deadline(start, timeout);
     let mut attempts = 0;
     loop {
         if cancel.is_cancelled() {
@@ -100,7 +112,40 @@ where
 mod tests {
     use super::*;
     use crate::aws::error::ErrorKind;
+    use proptest::prelude::*;
     use std::sync::atomic::{AtomicU32, Ordering};
+
+    proptest! {
+        /// Any limit at all, up to `Duration::MAX`, gives a deadline: none panics.
+        #[test]
+        fn every_limit_has_a_deadline(nanos in any::<u64>(), seconds in any::<u64>()) {
+            let start = Instant::now();
+            for limit in [Duration::from_nanos(nanos), Duration::from_secs(seconds), Duration::MAX] {
+                let due = deadline(start, limit);
+                prop_assert!(due >= start);
+                prop_assert!(due - start <= limit);
+            }
+        }
+    }
+
+    #[tokio::test]
+    async fn waits_and_retries_take_limits_no_clock_can_hold() {
+        let cancel = CancellationToken::new();
+        let answered = retry_conflicts(Duration::MAX, &cancel, || async { Ok::<_, ApiError>(7) })
+            .await
+            .unwrap();
+        assert_eq!(answered, 7);
+        let done = crate::aws::waiter::wait_until(Duration::MAX, &cancel, || async {
+            Ok(crate::aws::waiter::Observation {
+                phase: crate::aws::waiter::Phase::Done,
+                status: "TRAINED".to_owned(),
+                message: None,
+                value: (),
+            })
+        })
+        .await;
+        assert!(done.is_ok());
+    }
 
     fn api_error(kind: ErrorKind) -> ApiError {
         ApiError {

@@ -13,7 +13,7 @@ use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
 use super::error::ApiError;
-use super::retry::next_interval;
+use super::retry::{deadline, next_interval};
 
 /// Where a polled resource stands.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -100,7 +100,7 @@ where
     Fut: Future<Output = Result<Observation<T>, ApiError>>,
 {
     let start = Instant::now();
-    let deadline = start + timeout;
+    let deadline = deadline(start, timeout);
     let mut last: Option<Observation<T>> = None;
     let mut polls = 0u32;
     loop {

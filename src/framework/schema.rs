@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use super::diag::{AttributePath, Diagnostics};
+use super::diag::{AttributePath, Diagnostic, Diagnostics};
 use super::validate::Validator;
 use super::value::{Type, Value};
 
@@ -87,10 +87,41 @@ impl Block {
     pub fn validate(&self, config: &Value, path: &AttributePath, diags: &mut Diagnostics) {
         for attribute in &self.attributes {
             let value = config.get(&attribute.name);
-            if value.is_null() || value.is_unknown() {
+            let attribute_path = path.attribute(&attribute.name);
+            if value.is_null() {
+                // Terraform checks that a required argument is written, not that it is not
+                // `null` (as from a variable left null): that reaches the provider.
+                if attribute.required {
+                    diags.push(
+                        Diagnostic::error(
+                            format!("Invalid value for {attribute_path}"),
+                            format!(
+                                "{attribute_path} is required, but it is null. Give it a value."
+                            ),
+                        )
+                        .at(attribute_path),
+                    );
+                }
                 continue;
             }
-            let attribute_path = path.attribute(&attribute.name);
+            if value.is_unknown() {
+                continue;
+            }
+            if let (Type::Map(_), Some(entries)) = (&attribute.ty, value.entries()) {
+                for (key, element) in entries.iter().filter(|(_, element)| element.is_null()) {
+                    let element_path = attribute_path.key(key);
+                    diags.push(
+                        Diagnostic::error(
+                            format!("Invalid value for {element_path}"),
+                            format!(
+                                "{element_path} is null: a map value cannot be null. Give it a \
+                                 value (\"\" for an empty one) or remove the key."
+                            ),
+                        )
+                        .at(element_path),
+                    );
+                }
+            }
             for validator in &attribute.validators {
                 let mut found = Diagnostics::default();
                 validator.validate(value, &attribute_path, &mut found);
@@ -357,6 +388,50 @@ mod tests {
                 ),
                 0,
             ))
+    }
+
+    #[test]
+    fn a_required_argument_set_to_null_is_refused_and_an_unknown_one_waits() {
+        let block = sample();
+        let mut diags = Diagnostics::default();
+        let config = Value::object([("name", Value::Null), ("rule", Value::Null)]);
+        block.validate(&config, &AttributePath::default(), &mut diags);
+        assert_eq!(diags.0.len(), 1, "{diags:?}");
+        assert_eq!(diags.0[0].summary, "Invalid value for name");
+        assert_eq!(
+            diags.0[0].detail,
+            "name is required, but it is null. Give it a value."
+        );
+
+        let mut diags = Diagnostics::default();
+        let config = Value::object([("name", Value::Unknown), ("rule", Value::Null)]);
+        block.validate(&config, &AttributePath::default(), &mut diags);
+        assert!(diags.0.is_empty(), "{diags:?}");
+    }
+
+    #[test]
+    fn null_map_values_are_refused_by_key() {
+        let block =
+            Block::new("tagged").attribute(Attribute::optional("tags", Type::map(Type::String)));
+        let tags = Value::Map(
+            [
+                ("team".to_owned(), Value::Null),
+                ("owner".to_owned(), Value::from("me")),
+                ("later".to_owned(), Value::Unknown),
+            ]
+            .into(),
+        );
+        let mut diags = Diagnostics::default();
+        block.validate(
+            &Value::object([("tags", tags)]),
+            &AttributePath::default(),
+            &mut diags,
+        );
+        assert_eq!(diags.0.len(), 1, "{diags:?}");
+        assert!(
+            diags.0[0].detail.starts_with("tags[\"team\"] is null"),
+            "{diags:?}"
+        );
     }
 
     #[test]

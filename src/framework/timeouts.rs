@@ -91,6 +91,10 @@ impl Timeouts {
     }
 }
 
+/// The longest duration accepted: Go's `time.Duration` (int64 nanoseconds, about 292 years),
+/// the most Terraform and its SDKs parse a duration to.
+pub const MAX_DURATION: Duration = Duration::from_nanos(i64::MAX as u64);
+
 /// Why a duration string was rejected.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 #[error("invalid duration {input:?}: {reason}")]
@@ -140,6 +144,11 @@ pub fn parse_duration(input: &str) -> Result<Duration, DurationError> {
         total += amount * seconds;
         rest = after;
     }
+    if total > MAX_DURATION.as_secs_f64() {
+        return Err(fail(
+            "out of range: at most 2562047h47m16s (about 292 years), the longest duration Terraform accepts",
+        ));
+    }
     Duration::try_from_secs_f64(total).map_err(|_| fail("out of range"))
 }
 
@@ -157,6 +166,32 @@ pub fn format_duration(duration: Duration) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        /// Whatever a configuration says, parsing gives a duration Terraform could have
+        /// written, or an error.
+        #[test]
+        fn extreme_durations_parse_within_the_limit_or_not_at_all(
+            amount in prop_oneof![
+                any::<u64>().prop_map(|n| n.to_string()),
+                "[0-9]{1,40}(\\.[0-9]{1,20})?",
+            ],
+            unit in prop::sample::select(vec!["ns", "us", "ms", "s", "m", "h"]),
+        ) {
+            if let Ok(parsed) = parse_duration(&format!("{amount}{unit}")) {
+                prop_assert!(parsed <= MAX_DURATION);
+            }
+        }
+    }
+
+    #[test]
+    fn durations_past_go_s_limit_are_refused_with_the_limit() {
+        let err = parse_duration("2562048h").unwrap_err();
+        assert!(err.to_string().contains("at most 2562047h47m16s"), "{err}");
+        assert!(parse_duration("2562047h").is_ok());
+        assert!(parse_duration(&format!("{}h", u64::MAX)).is_err());
+    }
 
     #[test]
     fn parses_go_durations() {

@@ -118,7 +118,9 @@ pub fn int_between(min: i64, max: i64) -> impl Validator {
 /// Durations such as `30s`, `10m` or `2h45m`.
 pub fn duration() -> impl Validator {
     rule(
-        "a duration such as `30s`, `10m` or `2h45m` (units ns, us, ms, s, m, h)".to_owned(),
+        "a duration such as `30s`, `10m` or `2h45m` (units ns, us, ms, s, m, h) of at most \
+         2562047h47m16s"
+            .to_owned(),
         |v| v.as_str().is_some_and(|s| parse_duration(s).is_ok()),
     )
 }

@@ -106,6 +106,8 @@ fn catalogue() -> Vec<Case> {
         resource(project("  name = \"p\"\n  timeouts {\n    delete = \"10 minutes\"\n  }"), "timeouts.delete", "a duration such as"),
         resource(project("  name = \"p\"\n  timeouts {\n    delete = \"-5m\"\n  }"), "timeouts.delete", "a duration such as"),
         resource(project("  name = \"p\"\n  timeouts {\n    delete = \"2d\"\n  }"), "timeouts.delete", "a duration such as"),
+        // Longer than any clock holds: refused at plan, not a crash at apply.
+        resource(project("  name = \"p\"\n  timeouts {\n    delete = \"4000000000000000h\"\n  }"), "timeouts.delete", "of at most 2562047h47m16s"),
         // Dataset.
         resource(dataset("  dataset_type = \"TRAIN\""), "dataset_type", "one of `train`, `test`"),
         resource(dataset("  dataset_type = \"validation\""), "dataset_type", "one of `train`, `test`"),
@@ -147,6 +149,10 @@ fn catalogue() -> Vec<Case> {
         resource(data("lookoutvision_model", "  project_name = \"p\"\n  status = \"RUNNING\""), "status", "one of `TRAINING`, `TRAINED`"),
         resource(data("lookoutvision_models", "  project_name = \"\""), "project_name", "between 1 and 255 characters"),
         resource(data("lookoutvision_models", "  project_name = \"p\"\n  status = \"hosted\""), "status", "one of `TRAINING`, `TRAINED`"),
+        // Null where a value must be: Terraform lets an explicit null through to the provider.
+        resource(project("  name = null"), "name", "is required, but it is null"),
+        resource(dataset_source("    bucket = null\n    key = \"m\""), "source.bucket", "is required, but it is null"),
+        resource(model_with("  tags = {\n    team = null\n  }"), "tags[\"team\"]", "a map value cannot be null"),
     ]
 }
 

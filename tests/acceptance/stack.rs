@@ -54,7 +54,12 @@ fn stack(model_extra: &str) -> String {
 }
 
 fn fast_emulator() -> Emulator {
-    Emulator::start_with(&[
+    fast_emulator_with(&[])
+}
+
+/// [`fast_emulator`] with `extra` flags.
+fn fast_emulator_with(extra: &[&str]) -> Emulator {
+    let fast = [
         "--dataset-duration",
         "300ms",
         "--training-duration",
@@ -63,7 +68,8 @@ fn fast_emulator() -> Emulator {
         "300ms",
         "--delete-duration",
         "300ms",
-    ])
+    ];
+    Emulator::start_with(&[&fast[..], extra].concat())
 }
 
 fn workspace(emulator: Emulator) -> Workspace {
@@ -558,18 +564,7 @@ fn bad_dataset_and_model_arguments_fail_at_plan_without_api_calls() {
 
 #[test]
 fn an_inference_unit_quota_is_named_and_the_trained_model_is_kept_in_the_state() {
-    let ws = workspace(Emulator::start_with(&[
-        "--dataset-duration",
-        "300ms",
-        "--training-duration",
-        "500ms",
-        "--hosting-duration",
-        "300ms",
-        "--delete-duration",
-        "300ms",
-        "--quota-inference-units",
-        "2",
-    ]));
+    let ws = workspace(fast_emulator_with(&["--quota-inference-units", "2"]));
     write(&ws, "", &stack("  min_inference_units = 5\n"));
     ws.init();
     let run = ws.run(&["apply", "-auto-approve", "-no-color"]);

@@ -8,18 +8,14 @@ use std::process::{ExitStatus, Stdio};
 use std::time::Duration;
 
 use base64::Engine as _;
-use hyper_util::rt::TokioIo;
-use rustls::pki_types::ServerName;
 use tokio::io::{AsyncBufReadExt as _, AsyncReadExt as _, BufReader};
-use tokio::net::UnixStream;
 use tokio::process::{Child, ChildStdout, Command};
 use tokio::task::JoinHandle;
-use tokio_rustls::TlsConnector;
-use tonic::transport::{Channel, Uri};
+use tonic::transport::Channel;
 use x509_parser::extensions::GeneralName;
 
 use crate::grpc::{assert_plugin_serving, endpoint, send_shutdown, within, WAIT};
-use harness::automtls::{client_config, ClientIdentity};
+use harness::automtls::ClientIdentity;
 
 const BINARY: &str = env!("CARGO_BIN_EXE_terraform-provider-lookoutvision");
 
@@ -187,23 +183,9 @@ async fn serve_and_shut_down(extra: &[(&str, &str)]) -> Exited {
     exited
 }
 
-/// A gRPC channel over mutual TLS to `socket`, as Terraform connects under AutoMTLS: pinning the
-/// announced server certificate, presenting `client`'s, offering ALPN `h2`.
+/// A gRPC channel over mutual TLS to `socket`, as Terraform connects under AutoMTLS.
 async fn connect_mtls(socket: &str, server_cert: &[u8], client: &ClientIdentity) -> Channel {
-    let config = client_config(server_cert, Some(client), rustls::DEFAULT_VERSIONS);
-    let connector = TlsConnector::from(config);
-    let target = socket.to_owned();
-    // The URI only names the authority for HTTP/2; the connector decides where to connect.
-    endpoint("http://localhost")
-        .connect_with_connector(tower::service_fn(move |_: Uri| {
-            let (connector, socket) = (connector.clone(), target.clone());
-            async move {
-                let stream = UnixStream::connect(&socket).await?;
-                let localhost = ServerName::try_from("localhost").expect("a valid name");
-                let tls = connector.connect(localhost, stream).await?;
-                Ok::<_, std::io::Error>(TokioIo::new(tls))
-            }
-        }))
+    harness::automtls::connect(endpoint("http://localhost"), socket, server_cert, client)
         .await
         .unwrap_or_else(|err| panic!("no mutual-TLS gRPC connection to {socket}: {err}"))
 }

@@ -261,6 +261,97 @@ async fn a_dropped_connection_is_a_dispatch_failure_that_sdk_retries_get_past() 
     );
 }
 
+#[tokio::test]
+async fn a_call_dropped_after_it_ran_changed_the_state_and_its_token_replays_the_answer() {
+    let emulator = emulator(RandomFaults::default()).await;
+    arm(
+        &emulator,
+        json!({"operation": "CreateProject", "drop": true, "after": true}),
+    )
+    .await;
+    let sdk = client(&emulator, 1);
+    let token = "lost-answer-token";
+    let err = sdk
+        .create_project()
+        .project_name("p1")
+        .client_token(token)
+        .send()
+        .await
+        .unwrap_err();
+    assert!(matches!(err, SdkError::DispatchFailure(_)), "{err:?}");
+    // The service acted although the caller heard nothing.
+    assert_eq!(project_names(&emulator).await, ["p1"]);
+
+    // Asking again with the same token gets the first answer; without it, a conflict.
+    let replayed = sdk
+        .create_project()
+        .project_name("p1")
+        .client_token(token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        replayed.project_metadata().and_then(|m| m.project_name()),
+        Some("p1")
+    );
+    let err = sdk
+        .create_project()
+        .project_name("p1")
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(err.into_service_error().code(), Some("ConflictException"));
+
+    let log = admin(&emulator, "GET", "/_emulator/requests", Value::Null).await;
+    let first = &log["requests"][0];
+    assert_eq!(
+        (&first["status"], &first["fault"]),
+        (&json!(200), &json!("scripted")),
+        "the log shows the answer that was not delivered: {first}"
+    );
+}
+
+#[tokio::test]
+async fn random_drops_after_the_call_run_it_and_are_refused_above_one_in_total() {
+    let emulator = emulator(RandomFaults {
+        seed: 3,
+        rates: FaultRates::new(0.0, 0.0, 0.0)
+            .and_then(|rates| rates.with_drop_after(1.0))
+            .unwrap(),
+        ..RandomFaults::default()
+    })
+    .await;
+    let err = client(&emulator, 1)
+        .create_project()
+        .project_name("every-answer-lost")
+        .send()
+        .await
+        .unwrap_err();
+    assert!(matches!(err, SdkError::DispatchFailure(_)), "{err:?}");
+    assert_eq!(project_names(&emulator).await, ["every-answer-lost"]);
+    assert!(FaultRates::new(0.5, 0.0, 0.0)
+        .and_then(|rates| rates.with_drop_after(0.6))
+        .is_err());
+}
+
+#[tokio::test]
+async fn after_without_drop_is_refused_when_armed() {
+    let emulator = emulator(RandomFaults::default()).await;
+    let answer = raw(
+        emulator.address(),
+        "POST",
+        "/_emulator/faults",
+        &json!({"operation": "CreateProject", "after": true, "delay": "1s"}).to_string(),
+    )
+    .await;
+    assert_eq!(answer.status, 400, "{answer:?}");
+    assert_eq!(
+        answer.json()["message"],
+        r#""after" goes with "drop": true"#,
+        "{answer:?}"
+    );
+}
+
 /// The outcome of `n` raw ListProjects calls: status, or `None` for a dropped connection.
 async fn outcomes(emulator: &Emulator, n: usize) -> Vec<Option<u16>> {
     let mut outcomes = Vec::new();

@@ -8,7 +8,7 @@ use tokio::time::Instant;
 
 use super::describe::describe;
 use super::state::{Hosting, Key};
-use crate::aws::retry::{retry_conflicts, RetryError};
+use crate::aws::retry::{deadline, retry_conflicts, RetryError};
 use crate::aws::waiter::{wait_until, Observation, Phase, WaitError};
 use crate::aws::{client_token, ApiError, Client};
 use crate::framework::diag::Diagnostic;
@@ -57,7 +57,7 @@ impl<'c, 'k> Lifecycle<'c, 'k> {
             ctx,
             key,
             limit: Limit::of(operation, ctx),
-            deadline: Instant::now() + ctx.timeout,
+            deadline: deadline(Instant::now(), ctx.timeout),
         }
     }
 

@@ -131,3 +131,29 @@ pub fn client_config(
     config.alpn_protocols = vec![b"h2".to_vec()];
     Arc::new(config)
 }
+
+/// A gRPC channel over mutual TLS to the unix socket `socket`, as Terraform connects under
+/// AutoMTLS: pinning the announced `server_cert`, presenting `client`'s certificate, offering
+/// ALPN `h2`. `endpoint` carries the caller's timeouts; its URI only names the HTTP/2
+/// authority, the connector decides where to connect.
+pub async fn connect(
+    endpoint: tonic::transport::Endpoint,
+    socket: &str,
+    server_cert: &[u8],
+    client: &ClientIdentity,
+) -> Result<tonic::transport::Channel, tonic::transport::Error> {
+    let config = client_config(server_cert, Some(client), rustls::DEFAULT_VERSIONS);
+    let connector = tokio_rustls::TlsConnector::from(config);
+    let socket = socket.to_owned();
+    endpoint
+        .connect_with_connector(tower::service_fn(move |_: tonic::transport::Uri| {
+            let (connector, socket) = (connector.clone(), socket.clone());
+            async move {
+                let stream = tokio::net::UnixStream::connect(&socket).await?;
+                let localhost = ServerName::try_from("localhost").expect("a valid name");
+                let tls = connector.connect(localhost, stream).await?;
+                Ok::<_, std::io::Error>(hyper_util::rt::TokioIo::new(tls))
+            }
+        }))
+        .await
+}
