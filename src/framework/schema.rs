@@ -108,7 +108,7 @@ impl Block {
                 continue;
             }
             if let (Type::Map(_), Some(entries)) = (&attribute.ty, value.entries()) {
-                for (key, element) in entries.iter().filter(|(_, element)| element.is_null()) {
+                for (key, _) in entries.iter().filter(|(_, element)| element.is_null()) {
                     let element_path = attribute_path.key(key);
                     diags.push(
                         Diagnostic::error(
