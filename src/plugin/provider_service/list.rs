@@ -125,14 +125,13 @@ impl<P: Provider> ProviderService<P> {
     }
 }
 
-/// Decodes a list block's `config` and checks it: required arguments, the schema's validators,
-/// then the list's own checks. Terraform 1.13 sends a null `config` when the block is left
+/// Decodes a list block's `config` and checks it: the schema's rules (required arguments and
+/// validators), then the list's own checks. Terraform 1.13 sends a null `config` when the block is left
 /// out, Terraform 1.14 an object of nulls; both are read as the latter.
 fn checked_list_config<C>(
     lt: &ListType<C>,
     config: Option<&pb::DynamicValue>,
 ) -> Result<(Value, Diagnostics), Diagnostic> {
-    let type_name = lt.list.type_name();
     let mut config = convert::decode(config, &lt.ty, "list configuration")?;
     if config.is_null() {
         config = Value::object(
@@ -143,21 +142,8 @@ fn checked_list_config<C>(
                 .map(|a| (a.name.as_str(), Value::Null)),
         );
     }
+    // The schema's validation covers required arguments left null, as for resources.
     let mut diags = Diagnostics::default();
-    for attribute in lt.schema.block.attributes.iter().filter(|a| a.required) {
-        if config.get(&attribute.name).is_null() {
-            diags.push(
-                Diagnostic::error(
-                    format!("Missing required argument {}", attribute.name),
-                    format!(
-                        "The `config` block of a `list \"{type_name}\"` block must set {}.",
-                        attribute.name
-                    ),
-                )
-                .at(AttributePath::root(&attribute.name)),
-            );
-        }
-    }
     lt.schema
         .block
         .validate(&config, &AttributePath::default(), &mut diags);
@@ -257,8 +243,8 @@ mod tests {
         assert!(validate(Some(config(2.into(), false))).is_empty());
         assert!(validate(Some(config(Value::Unknown, false))).is_empty());
         let missing = validate(None);
-        assert_eq!(summaries(&missing), ["Missing required argument count"]);
-        assert!(missing[0].detail.contains("`list \"test_widget\"`"));
+        assert_eq!(summaries(&missing), ["Invalid value for count"]);
+        assert!(missing[0].detail.contains("count is required, but it is null"));
         assert_eq!(
             summaries(&validate(Some(config(101.into(), false)))),
             ["Invalid value for count"]
