@@ -120,13 +120,13 @@ fn guides_section(guides: &[Guide]) -> String {
 
 /// Adds the registry's `subcategory` to a rendered page's front matter, after `page_title`.
 fn with_subcategory(page: String) -> String {
-    match page.split_once('\n') {
-        Some((first, rest)) if first == "---" => match rest.split_once('\n') {
-            Some((title, rest)) if title.starts_with("page_title:") => {
-                format!("---\n{title}\nsubcategory: \"{SUBCATEGORY}\"\n{rest}")
-            }
-            _ => page,
-        },
+    match page
+        .strip_prefix("---\n")
+        .and_then(|rest| rest.split_once('\n'))
+    {
+        Some((title, rest)) if title.starts_with("page_title:") => {
+            format!("---\n{title}\nsubcategory: \"{SUBCATEGORY}\"\n{rest}")
+        }
         _ => page,
     }
 }
