@@ -4,7 +4,9 @@
 pub mod client;
 pub mod config;
 pub mod error;
+pub mod http;
 pub mod retry;
+pub mod role;
 pub mod waiter;
 
 pub use client::Client;
