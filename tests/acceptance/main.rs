@@ -7,6 +7,7 @@ mod distribution;
 mod examples;
 mod project;
 mod reliability;
+mod settings;
 mod stack;
 
 use harness::ProviderMode;

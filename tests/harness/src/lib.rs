@@ -6,6 +6,7 @@
 #![forbid(unsafe_code)]
 
 pub mod automtls;
+pub mod aws;
 pub mod emulator;
 pub mod gpg;
 pub mod net;

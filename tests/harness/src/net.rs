@@ -138,6 +138,8 @@ pub struct Response {
     pub content_type: String,
     /// The body.
     pub body: Vec<u8>,
+    /// Other headers.
+    pub headers: Vec<(String, String)>,
 }
 
 impl Response {
@@ -147,7 +149,14 @@ impl Response {
             status,
             content_type: content_type.to_owned(),
             body: body.into(),
+            headers: Vec::new(),
         }
+    }
+
+    /// The answer with header `name` set to `value` too.
+    pub fn with_header(mut self, name: &str, value: &str) -> Response {
+        self.headers.push((name.to_owned(), value.to_owned()));
+        self
     }
 }
 
@@ -174,10 +183,18 @@ fn runtime(name: &str) -> Runtime {
 }
 
 fn full(status: u16, content_type: &str, body: Vec<u8>) -> hyper::Response<Full<Bytes>> {
-    hyper::Response::builder()
-        .status(status)
-        .header("content-type", content_type)
-        .body(Full::new(Bytes::from(body)))
+    answer(Response::new(status, content_type, body))
+}
+
+fn answer(response: Response) -> hyper::Response<Full<Bytes>> {
+    let mut builder = hyper::Response::builder()
+        .status(response.status)
+        .header("content-type", response.content_type);
+    for (name, value) in response.headers {
+        builder = builder.header(name, value);
+    }
+    builder
+        .body(Full::new(Bytes::from(response.body)))
         .expect("a response")
 }
 
@@ -243,13 +260,9 @@ impl HttpServer {
                         let log = log.clone();
                         async move {
                             let request = collect(request).await;
-                            let answer = handler(&request);
+                            let response = handler(&request);
                             log.lock().expect("the log").push(request);
-                            Ok::<_, Infallible>(full(
-                                answer.status,
-                                &answer.content_type,
-                                answer.body,
-                            ))
+                            Ok::<_, Infallible>(answer(response))
                         }
                     });
                     let http = hyper::server::conn::http1::Builder::new();
