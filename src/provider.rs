@@ -63,7 +63,7 @@ fn arguments(config: &Value) -> ClientArguments {
                 .collect()
         })
     };
-    let endpoint = |service: &str| text(&config.get("endpoints"), service);
+    let endpoint = |service: &str| text(config.get("endpoints"), service);
     let assume_role = config.get("assume_role");
     let web_identity = config.get("assume_role_with_web_identity");
     ClientArguments {
@@ -86,20 +86,20 @@ fn arguments(config: &Value) -> ClientArguments {
         https_proxy: text(config, "https_proxy"),
         no_proxy: text(config, "no_proxy"),
         assume_role: (!assume_role.is_null()).then(|| AssumeRoleArguments {
-            role_arn: text(&assume_role, "role_arn"),
-            session_name: text(&assume_role, "session_name"),
-            external_id: text(&assume_role, "external_id"),
-            duration: text(&assume_role, "duration"),
-            policy: text(&assume_role, "policy"),
+            role_arn: text(assume_role, "role_arn"),
+            session_name: text(assume_role, "session_name"),
+            external_id: text(assume_role, "external_id"),
+            duration: text(assume_role, "duration"),
+            policy: text(assume_role, "policy"),
             tags: assume_role.get("tags").string_map(),
         }),
         assume_role_with_web_identity: (!web_identity.is_null()).then(|| WebIdentityArguments {
-            role_arn: text(&web_identity, "role_arn"),
-            session_name: text(&web_identity, "session_name"),
-            web_identity_token: text(&web_identity, "web_identity_token"),
-            web_identity_token_file: text(&web_identity, "web_identity_token_file"),
-            duration: text(&web_identity, "duration"),
-            policy: text(&web_identity, "policy"),
+            role_arn: text(web_identity, "role_arn"),
+            session_name: text(web_identity, "session_name"),
+            web_identity_token: text(web_identity, "web_identity_token"),
+            web_identity_token_file: text(web_identity, "web_identity_token_file"),
+            duration: text(web_identity, "duration"),
+            policy: text(web_identity, "policy"),
         }),
     }
 }

@@ -340,6 +340,33 @@ mod tests {
     }
 
     #[test]
+    fn every_environment_variable_the_provider_reads_is_documented() {
+        // The variables are the quoted upper-case names in the client configuration's source.
+        let source = std::fs::read_to_string(root().join("src/aws/config.rs")).expect("the source");
+        let index = std::fs::read_to_string(root().join("docs/index.md")).expect("the index");
+        let variables: std::collections::BTreeSet<&str> = source
+            .split('"')
+            .skip(1)
+            .step_by(2)
+            .filter(|word| {
+                let lower = ["http_proxy", "https_proxy", "no_proxy"].contains(word);
+                let upper = (word.starts_with("AWS_") || word.ends_with("_PROXY"))
+                    && word.chars().all(|c| c.is_ascii_uppercase() || c == '_');
+                lower || upper
+            })
+            .collect();
+        assert!(variables.len() > 20, "{variables:?}");
+        let missing: Vec<&&str> = variables
+            .iter()
+            .filter(|var| !index.contains(&format!("`{var}`")))
+            .collect();
+        assert!(
+            missing.is_empty(),
+            "docs/index.md does not name {missing:?}"
+        );
+    }
+
+    #[test]
     fn nothing_refers_to_a_guide_by_its_old_path() {
         // The guides moved from docs/ to docs/guides/; a stale path would be a dead link.
         let old: Vec<String> = guides(&root())
