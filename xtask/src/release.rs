@@ -447,19 +447,16 @@ fn archives_in(dir: &Path, version: &str) -> anyhow::Result<Vec<Input>> {
     Ok(found)
 }
 
-/// The registry manifest: the plugin protocol versions the provider speaks.
+/// The registry manifest: the plugin protocol versions the provider speaks, laid out as the
+/// `terraform-registry-manifest.json` of HashiCorp's provider template (version first).
 pub fn manifest_json() -> String {
     let protocol = format!(
         "{}.0",
         lookoutvision::plugin::handshake::PLUGIN_PROTOCOL_VERSION
     );
-    let manifest = serde_json::json!({
-        "version": 1,
-        "metadata": { "protocol_versions": [protocol] },
-    });
-    let mut text = serde_json::to_string_pretty(&manifest).unwrap_or_default();
-    text.push('\n');
-    text
+    format!(
+        "{{\n  \"version\": 1,\n  \"metadata\": {{\n    \"protocol_versions\": [\"{protocol}\"]\n  }}\n}}\n"
+    )
 }
 
 /// Writes the layout of Terraform's provider network mirror protocol under `root`:
@@ -714,6 +711,11 @@ mod tests {
         assert_eq!(
             manifest,
             serde_json::json!({"version": 1, "metadata": {"protocol_versions": ["6.0"]}})
+        );
+        assert!(
+            manifest_json().starts_with("{\n  \"version\": 1,\n"),
+            "{}",
+            manifest_json()
         );
     }
 
