@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Builds the release archives in dist/: a thin wrapper around `cargo xtask release` (see
 # xtask/src/release.rs for what it writes). DIST_DIR chooses another output directory; BIN_DIR
-# packages already built binaries instead of building release ones.
+# packages already built binaries instead of building release ones; GPG_FINGERPRINT signs the
+# checksums.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 args=()

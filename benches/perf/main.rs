@@ -1,5 +1,5 @@
 //! `cargo bench --bench perf`: measures the provider against Terraform's own floor and prints a
-//! table; a full run also rewrites the generated section of `docs/performance.md`.
+//! table; a full run also rewrites the generated section of `docs/guides/performance.md`.
 //!
 //! The machine this runs on is small and shared, so every figure is set against a baseline
 //! measured in the same run (a trivial process, Terraform's built-in `terraform_data`, a training
@@ -133,9 +133,9 @@ fn main() -> anyhow::Result<()> {
     let generated = report::generated_section(&machine, &finished, &plan, &rows, started.elapsed());
     println!("\n{generated}");
     if plan.quick {
-        eprintln!("perf: PERF_QUICK run; docs/performance.md was left unchanged");
+        eprintln!("perf: PERF_QUICK run; docs/guides/performance.md was left unchanged");
     } else {
-        let docs = Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/performance.md");
+        let docs = Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/guides/performance.md");
         report::write_docs(&docs, &generated)?;
         eprintln!("perf: wrote {}", docs.display());
     }

@@ -1,4 +1,4 @@
-//! The results table, printed and written into the generated section of docs/performance.md.
+//! The results table, printed and written into the generated section of docs/guides/performance.md.
 
 use std::fmt::Write as _;
 use std::path::Path;

@@ -135,7 +135,7 @@ pub enum ApiError {
     /// `UnknownOperationException` (404): no operation has this method and path.
     ///
     /// Not part of the service model; it is what AWS's rest-json front ends answer for a
-    /// request they cannot route (inferred, see `docs/emulator.md`).
+    /// request they cannot route (inferred, see `docs/guides/emulator.md`).
     #[error("UnknownOperationException: {message}")]
     UnknownOperation {
         /// The `Message` member.

@@ -8,7 +8,7 @@
 //! DetectAnomalies), model packaging jobs, tagging, and the admin API described below.
 //! Datasets, models and packaging jobs change status asynchronously, after the
 //! [`Durations`] in the [`Config`]; every call first completes whatever transitions are due
-//! by the clock, so nothing runs in the background. See `docs/emulator.md`.
+//! by the clock, so nothing runs in the background. See `docs/guides/emulator.md`.
 //!
 //! # Starting one in-process
 //!

@@ -1,7 +1,7 @@
 //! Service quotas: how many projects, model versions, trainings, inference units, running
 //! models and packaging jobs an account may have, and the ServiceQuotaExceededException
 //! (402) for going past one. AWS published no numbers or quota codes for Lookout for Vision
-//! (see `docs/emulator.md`), so the defaults and codes are the emulator's own; every quota
+//! (see `docs/guides/emulator.md`), so the defaults and codes are the emulator's own; every quota
 //! is a flag.
 
 use crate::error::{ApiError, Resource};

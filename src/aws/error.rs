@@ -62,11 +62,19 @@ impl ApiError {
             SdkError::DispatchFailure(failure) => (
                 true,
                 Some(format!(
-                    "could not reach the endpoint: {}",
+                    "could not reach the endpoint: {}{}",
                     failure.as_connector_error().map_or_else(
                         || "the request could not be sent".to_owned(),
                         |c| error_chain(c)
-                    )
+                    ),
+                    if failure
+                        .as_connector_error()
+                        .is_some_and(|c| is_untrusted_certificate(c))
+                    {
+                        UNTRUSTED_CERTIFICATE
+                    } else {
+                        ""
+                    }
                 )),
             ),
             SdkError::TimeoutError(_) => (true, Some("the request timed out".to_owned())),
@@ -114,6 +122,28 @@ impl ApiError {
     pub fn is_conflict(&self) -> bool {
         self.kind == ErrorKind::Conflict
     }
+}
+
+/// What an answer from a server whose certificate is not trusted adds to the message.
+pub const UNTRUSTED_CERTIFICATE: &str = ". The endpoint's TLS certificate is not trusted: set \
+    `custom_ca_bundle` (or AWS_CA_BUNDLE) to a PEM file holding the CA that issued it";
+
+/// Whether `err` or one of its causes is a server certificate that TLS refused. An
+/// `io::Error`'s own `source()` skips the error it wraps, so the chain goes through
+/// `get_ref()` there.
+pub fn is_untrusted_certificate(err: &(dyn std::error::Error + 'static)) -> bool {
+    std::iter::successors(Some(err), |e| match e.downcast_ref::<std::io::Error>() {
+        Some(io) => io
+            .get_ref()
+            .map(|inner| inner as &(dyn std::error::Error + 'static)),
+        None => e.source(),
+    })
+    .any(|e| {
+        matches!(
+            e.downcast_ref::<rustls::Error>(),
+            Some(rustls::Error::InvalidCertificate(_))
+        )
+    })
 }
 
 /// `err` and its sources on one line, e.g. "io error: tcp connect error: Connection refused".
@@ -197,5 +227,14 @@ mod tests {
             err.to_string(),
             "DeleteProject failed with no error message (HTTP 409, request ID req-1)"
         );
+    }
+
+    #[test]
+    fn an_untrusted_certificate_is_recognised_through_io_errors() {
+        let refused = rustls::Error::InvalidCertificate(rustls::CertificateError::UnknownIssuer);
+        let wrapped = std::io::Error::new(std::io::ErrorKind::InvalidData, refused);
+        assert!(is_untrusted_certificate(&wrapped));
+        let other = std::io::Error::new(std::io::ErrorKind::ConnectionRefused, "refused");
+        assert!(!is_untrusted_certificate(&other));
     }
 }

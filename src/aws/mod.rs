@@ -4,8 +4,10 @@
 pub mod client;
 pub mod config;
 pub mod error;
+pub mod http;
 pub mod pages;
 pub mod retry;
+pub mod role;
 pub mod waiter;
 
 pub use client::Client;

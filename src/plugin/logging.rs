@@ -3,13 +3,17 @@
 //!
 //! Each line carries `@level`, `@message`, `@timestamp`, `@module`, every field of the event and
 //! every field of the spans around it (so an RPC span's fields reach all lines logged under it).
-//! Fields whose names look secret are written as [`REDACTED`], whatever their value.
+//! Fields whose names look secret are written as [`REDACTED`], whatever their value; so are the
+//! values of `"name": "value"` pairs with such names inside other fields, as in the debug dump
+//! of an HTTP request's headers that the AWS SDK logs at TRACE (it does not mark every secret
+//! header sensitive: IAM Identity Center's `x-amz-sso_bearer_token` shows in full).
 
 use std::backtrace::Backtrace;
+use std::borrow::Cow;
 use std::fmt;
 use std::io::Write;
 use std::panic::Location;
-use std::sync::Mutex;
+use std::sync::{Mutex, OnceLock};
 
 use serde_json::{Map, Number, Value};
 use time::format_description::BorrowedFormatItem;
@@ -314,6 +318,24 @@ fn too_many_fields(value: &Value) -> Vec<u8> {
     Value::Object(minimal).to_string().into_bytes()
 }
 
+/// `text` with the value of every `"name": "value"` pair whose name looks secret replaced.
+pub fn redact_pairs(text: &str) -> Cow<'_, str> {
+    static PAIR: OnceLock<regex::Regex> = OnceLock::new();
+    if !text.contains("\": \"") {
+        return Cow::Borrowed(text);
+    }
+    PAIR.get_or_init(|| {
+        regex::Regex::new(r#""([A-Za-z0-9_.-]+)": "(?:[^"\\]|\\.)*""#).expect("a valid pattern")
+    })
+    .replace_all(text, |pair: &regex::Captures<'_>| {
+        if is_sensitive_field(&pair[1]) {
+            format!("\"{}\": \"{REDACTED}\"", &pair[1])
+        } else {
+            pair[0].to_owned()
+        }
+    })
+}
+
 /// Records tracing fields as JSON values, replacing sensitive ones without formatting them.
 struct JsonVisitor<'a>(&'a mut Map<String, Value>);
 
@@ -350,7 +372,7 @@ impl Visit for JsonVisitor<'_> {
     }
 
     fn record_str(&mut self, field: &Field, value: &str) {
-        self.put(field, || value.into());
+        self.put(field, || redact_pairs(value).into_owned().into());
     }
 
     fn record_error(&mut self, field: &Field, value: &(dyn std::error::Error + 'static)) {
@@ -367,7 +389,9 @@ impl Visit for JsonVisitor<'_> {
     }
 
     fn record_debug(&mut self, field: &Field, value: &dyn fmt::Debug) {
-        self.put(field, || format!("{value:?}").into());
+        self.put(field, || {
+            redact_pairs(&format!("{value:?}")).into_owned().into()
+        });
     }
 }
 
@@ -494,6 +518,26 @@ mod tests {
         assert_eq!(lines[1]["@module"], "provider.h2");
         assert_eq!(lines[1]["@level"], "error");
         assert!(!lines[1].contains_key("stream_id"));
+    }
+
+    #[test]
+    fn secret_headers_inside_debug_dumps_are_redacted() {
+        let dump = r#"Request { headers: {"x-amz-sso_bearer_token": "aoa-secret", "user-agent": "aws-sdk-rust/1.7", "authorization": "AWS4-HMAC-SHA256 Credential=AKIA/x, Signature=abc", "x-amz-security-token": "with \"quote\" inside"} }"#;
+        let shown = redact_pairs(dump);
+        for secret in ["aoa-secret", "Signature=abc", "quote"] {
+            assert!(!shown.contains(secret), "{secret} in {shown}");
+        }
+        assert!(
+            shown.contains(r#""user-agent": "aws-sdk-rust/1.7""#),
+            "{shown}"
+        );
+        assert!(shown.contains(&format!(r#""x-amz-sso_bearer_token": "{REDACTED}""#)));
+        assert!(matches!(redact_pairs("no pairs here"), Cow::Borrowed(_)));
+
+        let buf = capture(Level::TRACE, || {
+            tracing::trace!(request = %dump, "transmitting request");
+        });
+        assert!(!buf.text().contains("aoa-secret"), "{}", buf.text());
     }
 
     #[test]

@@ -9,6 +9,7 @@ mod examples;
 mod move_state;
 mod project;
 mod reliability;
+mod settings;
 mod stack;
 
 use harness::ProviderMode;

@@ -428,6 +428,11 @@ async fn provider_schema_documents_every_argument() {
         ("skip_credentials_validation", r#""bool""#, false),
         ("skip_requesting_account_id", r#""bool""#, false),
         ("skip_metadata_api_check", r#""bool""#, false),
+        ("skip_region_validation", r#""bool""#, false),
+        ("custom_ca_bundle", STRING, false),
+        ("http_proxy", STRING, false),
+        ("https_proxy", STRING, false),
+        ("no_proxy", STRING, false),
     ];
     for (name, ty, sensitive) in expected {
         let attribute = block
@@ -463,11 +468,51 @@ async fn provider_schema_documents_every_argument() {
         pb::schema::nested_block::NestingMode::Single as i32
     );
     let inner = endpoints.block.as_ref().expect("endpoints has a block");
-    assert_eq!(inner.attributes.len(), 1, "{:#?}", inner.attributes);
-    let lookoutvision = &inner.attributes[0];
-    assert_eq!(lookoutvision.name, "lookoutvision");
-    assert_eq!(lookoutvision.r#type, STRING.as_bytes());
-    assert!(lookoutvision.optional && !lookoutvision.required && !lookoutvision.computed);
+    let names: Vec<&str> = inner.attributes.iter().map(|a| a.name.as_str()).collect();
+    assert_eq!(names, ["lookoutvision", "sts"], "{:#?}", inner.attributes);
+    for endpoint in &inner.attributes {
+        assert_eq!(endpoint.r#type, STRING.as_bytes());
+        assert!(endpoint.optional && !endpoint.required && !endpoint.computed);
+    }
+
+    // The role blocks: one each, role_arn required only where no variable can give it, the
+    // web identity token sensitive.
+    let role_block = |name: &str| {
+        let block = block
+            .block_types
+            .iter()
+            .find(|b| b.type_name == name)
+            .unwrap_or_else(|| panic!("the provider has no {name} block"));
+        assert_eq!(
+            block.nesting,
+            pb::schema::nested_block::NestingMode::Single as i32
+        );
+        block.block.clone().expect("a block")
+    };
+    let attribute = |block: &pb::schema::Block, name: &str| {
+        block
+            .attributes
+            .iter()
+            .find(|a| a.name == name)
+            .cloned()
+            .unwrap_or_else(|| panic!("no attribute {name}"))
+    };
+    let assume_role = role_block("assume_role");
+    assert!(attribute(&assume_role, "role_arn").required);
+    for name in ["session_name", "external_id", "duration", "policy", "tags"] {
+        assert!(attribute(&assume_role, name).optional, "{name}");
+    }
+    let web_identity = role_block("assume_role_with_web_identity");
+    assert!(attribute(&web_identity, "role_arn").optional);
+    assert!(attribute(&web_identity, "web_identity_token").sensitive);
+    for name in [
+        "session_name",
+        "web_identity_token_file",
+        "duration",
+        "policy",
+    ] {
+        assert!(attribute(&web_identity, name).optional, "{name}");
+    }
 }
 
 #[tokio::test]

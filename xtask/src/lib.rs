@@ -20,3 +20,54 @@ pub fn workspace_root() -> PathBuf {
 
 /// The workspace's version, the one every release file name carries.
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");
+
+#[cfg(test)]
+mod tests {
+    /// CHANGELOG.md follows the Terraform providers' convention: `## X.Y.Z (Unreleased)` or a
+    /// dated heading, sections from a fixed list, and entries that start with what they
+    /// concern (`**New Resource:**`, `provider:`, `resource/TYPE:`, ...).
+    #[test]
+    fn the_changelog_follows_the_providers_convention() {
+        let text = std::fs::read_to_string(crate::workspace_root().join("CHANGELOG.md"))
+            .expect("CHANGELOG.md");
+        let first = text.lines().next().unwrap_or_default();
+        assert!(
+            first.starts_with("## ") && first.ends_with("(Unreleased)"),
+            "the first line must be the next version's heading: {first}"
+        );
+        const SECTIONS: [&str; 5] = [
+            "BREAKING CHANGES:",
+            "NOTES:",
+            "FEATURES:",
+            "ENHANCEMENTS:",
+            "BUG FIXES:",
+        ];
+        const SUBJECTS: [&str; 9] = [
+            "**New Resource:** ",
+            "**New Data Source:** ",
+            "**New Guide:** ",
+            "provider: ",
+            "resource/lookoutvision_",
+            "data-source/lookoutvision_",
+            "release: ",
+            "docs: ",
+            "emulator: ",
+        ];
+        for line in text.lines().filter(|l| !l.is_empty()) {
+            if let Some(version) = line.strip_prefix("## ") {
+                let number = version.split(' ').next().unwrap_or_default();
+                assert_eq!(number.split('.').count(), 3, "not a version: {line}");
+            } else if let Some(entry) = line.strip_prefix("* ") {
+                assert!(
+                    SUBJECTS.iter().any(|s| entry.starts_with(s)),
+                    "an entry must say what it concerns: {line}"
+                );
+            } else {
+                assert!(
+                    SECTIONS.contains(&line),
+                    "not a section of the convention: {line}"
+                );
+            }
+        }
+    }
+}

@@ -24,15 +24,55 @@ enum Job {
         #[arg(long)]
         check: bool,
     },
-    /// Build the release archives, checksums and a filesystem mirror.
+    /// Build the release: archives, manifest, checksums (signed when GPG_FINGERPRINT is set),
+    /// a filesystem mirror and a network mirror.
     Release {
         /// The output directory (emptied first).
         #[arg(long, default_value = "dist")]
         dist: PathBuf,
-        /// Package the binaries already built in this directory instead of building release ones.
-        #[arg(long)]
+        /// Package the binaries already built for this machine in this directory instead of
+        /// building release ones.
+        #[arg(long, conflicts_with_all = ["target", "from_archives"])]
         bin_dir: Option<PathBuf>,
+        /// Build only this Rust target (repeatable). Default: every release target installed
+        /// (`rustup target list --installed`).
+        #[arg(long)]
+        target: Vec<String>,
+        /// Assemble the release from the platform zips in this directory (built by the
+        /// release workflow's per-platform jobs) instead of building.
+        #[arg(long, conflicts_with = "target")]
+        from_archives: Option<PathBuf>,
     },
+}
+
+/// The targets to build: those named, else every release target installed here.
+fn targets(named: &[String]) -> anyhow::Result<Vec<release::Target>> {
+    if named.is_empty() {
+        let (here, _) = release::split_targets(&release::installed_targets()?);
+        if here.is_empty() {
+            bail!(
+                "no release target is installed: add one (`rustup target add {}`)",
+                release::TARGETS[0].triple
+            );
+        }
+        return Ok(here);
+    }
+    named
+        .iter()
+        .map(|triple| {
+            release::TARGETS
+                .iter()
+                .find(|t| t.triple == triple)
+                .copied()
+                .ok_or_else(|| {
+                    let known: Vec<&str> = release::TARGETS.iter().map(|t| t.triple).collect();
+                    anyhow::anyhow!(
+                        "{triple} is not a release target; choose from {}",
+                        known.join(", ")
+                    )
+                })
+        })
+        .collect()
 }
 
 fn main() -> anyhow::Result<()> {
@@ -61,30 +101,56 @@ fn main() -> anyhow::Result<()> {
                 println!("docs are up to date");
             }
         }
-        Job::Release { dist, bin_dir } => {
-            let dist = if dist.is_absolute() {
-                dist
-            } else {
-                root.join(dist)
+        Job::Release {
+            dist,
+            bin_dir,
+            target,
+            from_archives,
+        } => {
+            let absolute = |path: PathBuf| {
+                if path.is_absolute() {
+                    path
+                } else {
+                    root.join(path)
+                }
             };
+            let binaries = match (bin_dir, from_archives) {
+                (Some(dir), _) => release::Binaries::In(absolute(dir)),
+                (None, Some(dir)) => release::Binaries::Archives(absolute(dir)),
+                (None, None) => release::Binaries::Build(targets(&target)?),
+            };
+            let signing = release::Signing::from_env(|name| std::env::var(name).ok());
             let built = release::run(
                 &root,
                 &release::Options {
                     version: VERSION.to_owned(),
-                    dist,
-                    binaries: bin_dir.map_or(release::Binaries::Build, release::Binaries::In),
+                    dist: absolute(dist),
+                    binaries,
+                    signing,
                 },
             )?;
-            println!("Built version {VERSION} for {} :", release::platform());
-            let emulator = built.emulator_zip.iter();
-            for path in [&built.provider_zip]
-                .into_iter()
-                .chain(emulator)
-                .chain([&built.sums])
-            {
+            let platforms: Vec<&str> = built.provider.iter().map(|a| a.platform.as_str()).collect();
+            println!("Released version {VERSION} for {}:", platforms.join(", "));
+            for path in built.files() {
                 println!("  {}", path.display());
             }
-            println!("  mirror: {}", built.mirror.display());
+            println!("  filesystem mirror: {}", built.mirror.display());
+            println!("  network mirror:    {}", built.network_mirror.display());
+            let missing: Vec<&str> = release::TARGETS
+                .iter()
+                .map(|t| t.platform)
+                .filter(|p| !platforms.contains(p))
+                .collect();
+            if !missing.is_empty() {
+                println!(
+                    "Not in this release: {} (no Rust target for them here; \
+                     .github/workflows/release.yml builds every platform).",
+                    missing.join(", ")
+                );
+            }
+            if built.signature.is_none() {
+                println!("{}", release::UNSIGNED_NOTICE);
+            }
         }
     }
     Ok(())

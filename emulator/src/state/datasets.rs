@@ -239,7 +239,7 @@ impl State {
 
     /// Creates the `kind` dataset of `project`: empty and complete at once without a
     /// manifest; with one, `CREATE_IN_PROGRESS` for `takes`, holding the synthetic entries
-    /// derived from the manifest's location (see `docs/emulator.md`). ConflictException while
+    /// derived from the manifest's location (see `docs/guides/emulator.md`). ConflictException while
     /// a dataset of that type exists, even one being deleted.
     pub fn create_dataset(
         &mut self,

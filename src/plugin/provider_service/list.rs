@@ -244,7 +244,9 @@ mod tests {
         assert!(validate(Some(config(Value::Unknown, false))).is_empty());
         let missing = validate(None);
         assert_eq!(summaries(&missing), ["Invalid value for count"]);
-        assert!(missing[0].detail.contains("count is required, but it is null"));
+        assert!(missing[0]
+            .detail
+            .contains("count is required, but it is null"));
         assert_eq!(
             summaries(&validate(Some(config(101.into(), false)))),
             ["Invalid value for count"]

@@ -56,6 +56,11 @@ impl Emulator {
         self.runtime = Some(runtime);
     }
 
+    /// Where it listens (for a TLS front or a proxy test).
+    pub fn address(&self) -> SocketAddr {
+        self.address
+    }
+
     fn admin(&self, method: &str, path: &str) -> serde_json::Value {
         let (status, body) = http(&self.url, method, path, "");
         assert_eq!(status, 200, "{method} {path} answered {status}: {body}");

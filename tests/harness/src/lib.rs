@@ -1,11 +1,15 @@
 //! What the provider's test suites and its benchmark share: an emulator served in-process with
 //! the binary's flags, Terraform working directories wired to the provider, the processes
-//! Terraform starts, and the Terraform side of go-plugin's AutoMTLS.
+//! Terraform starts, the Terraform side of go-plugin's AutoMTLS, loopback stand-ins for the
+//! network (a test CA, HTTP(S) servers, a proxy) and throwaway GPG keys.
 #![deny(rust_2018_idioms, unused_must_use, missing_docs)]
 #![forbid(unsafe_code)]
 
 pub mod automtls;
+pub mod aws;
 pub mod emulator;
+pub mod gpg;
+pub mod net;
 pub mod process;
 pub mod terraform;
 

@@ -57,6 +57,9 @@ pub struct Workspace {
     pub emulator: Emulator,
     /// Extra environment variables for terraform (and so for a provider binary it starts).
     pub env: Vec<(String, String)>,
+    /// Environment variables removed for terraform (and a provider binary it starts), so that
+    /// the test's machine cannot lend the provider credentials or settings.
+    pub unset: Vec<String>,
 }
 
 /// The result of a terraform command.
@@ -132,6 +135,7 @@ impl Workspace {
             terraform,
             emulator,
             env: Vec::new(),
+            unset: Vec::new(),
         }
     }
 
@@ -238,7 +242,11 @@ provider "lookoutvision" {{
             .env("CHECKPOINT_DISABLE", "1")
             .env("TF_IN_AUTOMATION", "1")
             .env("TF_INPUT", "0")
-            .env_remove("TF_REATTACH_PROVIDERS")
+            .env_remove("TF_REATTACH_PROVIDERS");
+        for name in &self.unset {
+            command.env_remove(name);
+        }
+        command
             .envs(self.env.iter().map(|(k, v)| (k, v)))
             .stdin(Stdio::null());
         if let Some(provider) = &self.provider {
