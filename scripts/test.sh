@@ -11,6 +11,7 @@ if [ -z "$terraform" ]; then
   exit 1
 fi
 echo "test: acceptance tests use $("$terraform" version | head -n1) at $terraform"
+bash "$(dirname "$0")/test-tools.sh"
 
 log="$(mktemp)"
 trap 'rm -f "$log"' EXIT
