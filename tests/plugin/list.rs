@@ -105,8 +105,11 @@ fn list_configs_are_validated_as_terraform_sends_them() {
             .into_inner();
         assert_eq!(
             errors(&missing.diagnostics),
-            ["Missing required argument project_name"]
+            ["Invalid value for project_name"]
         );
+        assert!(missing.diagnostics[0]
+            .detail
+            .contains("project_name is required, but it is null"));
     });
 }
 
