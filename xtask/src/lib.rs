@@ -42,9 +42,10 @@ mod tests {
             "ENHANCEMENTS:",
             "BUG FIXES:",
         ];
-        const SUBJECTS: [&str; 9] = [
+        const SUBJECTS: [&str; 11] = [
             "**New Resource:** ",
             "**New Data Source:** ",
+            "**New List Resource:** ",
             "**New Guide:** ",
             "provider: ",
             "resource/lookoutvision_",
@@ -52,6 +53,7 @@ mod tests {
             "release: ",
             "docs: ",
             "emulator: ",
+            "development: ",
         ];
         for line in text.lines().filter(|l| !l.is_empty()) {
             if let Some(version) = line.strip_prefix("## ") {
