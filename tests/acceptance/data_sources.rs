@@ -129,24 +129,30 @@ async fn wait_for_model(
     }
 }
 
+/// Creates, through the SDK, project `circuit-boards` and its train dataset from a manifest
+/// (importing for the emulator's dataset duration).
+async fn create_project_importing_a_train_manifest(sdk: &aws_sdk_lookoutvision::Client) {
+    sdk.create_project()
+        .project_name(PROJECT)
+        .send()
+        .await
+        .expect("the project is created");
+    sdk.create_dataset()
+        .project_name(PROJECT)
+        .dataset_type("train")
+        .dataset_source(manifest("train.manifest"))
+        .send()
+        .await
+        .expect("the train dataset is created");
+}
+
 /// Creates, through the SDK, what the examples read: project `circuit-boards` with a train
 /// dataset from a manifest and an empty test dataset, model 1 hosted with 1 to 2 inference
 /// units (tagged `team`), model 2 trained. Then `extra` more projects, named `extra-000`....
 fn create_stack_outside_terraform(ws: &Workspace, extra: usize) {
     ws.block_on(async {
         let sdk = ws.emulator.sdk();
-        sdk.create_project()
-            .project_name(PROJECT)
-            .send()
-            .await
-            .expect("the project is created");
-        sdk.create_dataset()
-            .project_name(PROJECT)
-            .dataset_type("train")
-            .dataset_source(manifest("train.manifest"))
-            .send()
-            .await
-            .expect("the train dataset is created");
+        create_project_importing_a_train_manifest(&sdk).await;
         sdk.create_dataset()
             .project_name(PROJECT)
             .dataset_type("test")
@@ -325,18 +331,7 @@ fn objects_still_changing_are_reported_with_their_status_without_waiting() {
     let ws = workspace(Emulator::start_with(&["--dataset-duration", "1h"]));
     ws.block_on(async {
         let sdk = ws.emulator.sdk();
-        sdk.create_project()
-            .project_name(PROJECT)
-            .send()
-            .await
-            .expect("the project is created");
-        sdk.create_dataset()
-            .project_name(PROJECT)
-            .dataset_type("train")
-            .dataset_source(manifest("train.manifest"))
-            .send()
-            .await
-            .expect("the train dataset is created");
+        create_project_importing_a_train_manifest(&sdk).await;
     });
     ws.write_config(&format!(
         "data \"lookoutvision_dataset\" \"train\" {{\n  project_name = \"{PROJECT}\"\n  dataset_type = \"train\"\n}}\n\ndata \"lookoutvision_project\" \"p\" {{\n  name = \"{PROJECT}\"\n}}\n\noutput \"dataset\" {{\n  value = data.lookoutvision_dataset.train\n}}\n\noutput \"project\" {{\n  value = data.lookoutvision_project.p.datasets\n}}\n"
@@ -361,18 +356,7 @@ fn objects_still_changing_are_reported_with_their_status_without_waiting() {
     ]));
     ws.block_on(async {
         let sdk = ws.emulator.sdk();
-        sdk.create_project()
-            .project_name(PROJECT)
-            .send()
-            .await
-            .expect("the project is created");
-        sdk.create_dataset()
-            .project_name(PROJECT)
-            .dataset_type("train")
-            .dataset_source(manifest("train.manifest"))
-            .send()
-            .await
-            .expect("the train dataset is created");
+        create_project_importing_a_train_manifest(&sdk).await;
         wait_for_dataset(&sdk, PROJECT, "train").await;
         sdk.create_model()
             .project_name(PROJECT)

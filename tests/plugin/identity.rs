@@ -8,7 +8,9 @@ use lookoutvision::framework::value::{Type, Value};
 use lookoutvision::proto::tfplugin6 as pb;
 
 use crate::behind::{fast_emulator, projects, trained_project};
-use crate::terraform::{assert_read_only_since, dynamic, errors, mark, run, Terraform};
+use crate::terraform::{
+    assert_read_only_since, dynamic, errors, mark, project_config, run, Terraform,
+};
 
 const PROJECT: &str = "lookoutvision_project";
 const DATASET: &str = "lookoutvision_dataset";
@@ -23,10 +25,6 @@ fn project_identity(name: &str, account: Option<&str>, region: Option<&str>) -> 
         ("account_id", Value::opt_string(account)),
         ("region", Value::opt_string(region)),
     ])
-}
-
-fn project_config(name: &str) -> Value {
-    Value::object([("name", name.into())])
 }
 
 #[test]
@@ -282,13 +280,7 @@ fn a_created_project_gets_an_identity_that_plans_and_reads_keep() {
     run(async {
         let mut terraform = Terraform::configured(&emulator.url).await;
         let ty = terraform.resource_type(PROJECT);
-        let config = Value::object([
-            ("name", "fresh".into()),
-            ("id", Value::Null),
-            ("arn", Value::Null),
-            ("creation_timestamp", Value::Null),
-            ("timeouts", Value::Null),
-        ]);
+        let config = project_config("fresh");
         let plan = terraform
             .provider
             .plan_resource_change(pb::plan_resource_change::Request {

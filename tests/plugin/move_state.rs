@@ -13,7 +13,9 @@ use lookoutvision::framework::value::Value;
 use lookoutvision::proto::tfplugin6 as pb;
 
 use crate::behind::{fast_emulator, projects};
-use crate::terraform::{assert_read_only_since, decode, dynamic, errors, mark, run, Terraform};
+use crate::terraform::{
+    assert_read_only_since, decode, dynamic, errors, mark, project_config, run, Terraform,
+};
 
 const PROJECT: &str = "lookoutvision_project";
 const AWSCC: &str = "registry.terraform.io/hashicorp/awscc";
@@ -135,13 +137,7 @@ fn an_awscc_project_moves_and_plans_no_change() {
             "{refreshed:?}"
         );
 
-        let config = Value::object([
-            ("name", "demo".into()),
-            ("id", Value::Null),
-            ("arn", Value::Null),
-            ("creation_timestamp", Value::Null),
-            ("timeouts", Value::Null),
-        ]);
+        let config = project_config("demo");
         let plan = planner
             .provider
             .plan_resource_change(pb::plan_resource_change::Request {

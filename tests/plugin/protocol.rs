@@ -20,6 +20,7 @@ use tokio::task::JoinHandle;
 use tonic::transport::Channel;
 
 use crate::grpc::{assert_plugin_serving, endpoint, send_shutdown, within, WAIT};
+use crate::terraform::project_config;
 
 const PROJECT: &str = "lookoutvision_project";
 
@@ -207,11 +208,6 @@ fn project(value: &Value) -> pb::DynamicValue {
 fn decode_project(value: &pb::DynamicValue) -> Value {
     msgpack::decode(&value.msgpack, &project_type())
         .unwrap_or_else(|err| panic!("the provider sent an undecodable project value: {err}"))
-}
-
-/// A project configuration: only `name` is set, as in `resource "lookoutvision_project" {...}`.
-fn project_config(name: &str) -> Value {
-    Value::object([("name", name.into())])
 }
 
 /// A complete project state, as stored after an apply.

@@ -555,6 +555,12 @@ fn proposed_new(prior: &Value, config: &Value) -> Value {
 }
 
 /// `value` as Terraform sends it.
+/// A project configuration: only `name` is set, as in `resource "lookoutvision_project" {...}`
+/// (encoding it against the schema's type sends the other attributes as null).
+pub fn project_config(name: &str) -> Value {
+    Value::object([("name", name.into())])
+}
+
 pub fn dynamic(value: &Value, ty: &Type) -> pb::DynamicValue {
     pb::DynamicValue {
         msgpack: msgpack::encode(value, ty)
