@@ -390,19 +390,15 @@ async fn answer(
     if !decision.delay.is_zero() {
         tokio::time::sleep(decision.delay).await;
     }
+    // A drop after the call lets it run; the other faults answer instead of it.
     let mut drop_after = None;
     if let Some(injected) = decision.injected {
         tracing::info!(operation, path, source = ?injected.source, action = ?injected.action, "fault injected");
-        let outcome = match injected.action {
-            Action::Fail(err) => Outcome::Answered(Err(err.into())),
-            Action::Drop => Outcome::Dropped,
-            Action::DropAfter => {
-                drop_after = Some(injected.source);
-                Outcome::Dropped
-            }
-        };
-        if drop_after.is_none() {
-            return (outcome, Some(injected.source));
+        let source = Some(injected.source);
+        match injected.action {
+            Action::Fail(err) => return (Outcome::Answered(Err(err.into())), source),
+            Action::Drop => return (Outcome::Dropped, source),
+            Action::DropAfter => drop_after = source,
         }
     }
 
