@@ -113,6 +113,19 @@ impl ApiError {
         }
     }
 
+    /// The error for an answer of `operation` without `field`, which the provider needs (the
+    /// API declares every field optional, so its absence is checked rather than assumed).
+    pub fn incomplete(operation: &'static str, field: &str) -> Self {
+        ApiError {
+            operation,
+            kind: ErrorKind::Other,
+            code: None,
+            message: Some(format!("the service's answer has no `{field}`")),
+            request_id: None,
+            status: None,
+        }
+    }
+
     /// Whether the resource does not exist.
     pub fn is_not_found(&self) -> bool {
         self.kind == ErrorKind::NotFound

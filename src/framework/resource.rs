@@ -15,6 +15,7 @@ use super::diag::{Diagnostic, Diagnostics};
 use super::identity::IdentitySchema;
 use super::list::ListResource;
 use super::moves::{unsupported_move, MoveSource};
+use super::plan::Planned;
 use super::schema::Schema;
 use super::timeouts::Timeouts;
 use super::value::Value;
@@ -119,9 +120,18 @@ pub trait Resource<C>: Send + Sync {
     /// Checks across attributes that validators on single attributes cannot express.
     fn validate(&self, _config: &Value, _diags: &mut Diagnostics) {}
 
-    /// Adjusts a create or update plan after the framework's rules were applied, for values
-    /// that can be known at plan time (such as tags merged with provider defaults).
-    fn modify_plan(&self, _client: Option<&C>, _planned: &mut Value) {}
+    /// Adjusts a create or update plan after the framework's rules were applied: values that
+    /// can be known at plan time (such as tags merged with provider defaults), and what the
+    /// `prior` state alone calls for (null on create), such as finishing or replacing an object
+    /// whose last change did not complete. Errors here stop the plan.
+    fn modify_plan(
+        &self,
+        _client: Option<&C>,
+        _prior: &Value,
+        _plan: &mut Planned,
+        _diags: &mut Diagnostics,
+    ) {
+    }
 
     /// Creates the remote object and returns the new state.
     async fn create(&self, ctx: &Context<'_, C>, planned: &Value) -> Result<Value, Failure>;

@@ -10,6 +10,7 @@ use aws_sdk_lookoutvision::types::{
 use super::identity;
 use super::project::describe_project;
 use super::typed::{read_value, Object, ShapeError, Typed, TIMEOUTS};
+use super::unfinished::{self, NextStep};
 use super::{
     api_failure, import_how, project_name_attribute, retry_failure, s3, split_id, timestamp,
     wait_failure, Action, Limit, Subject,
@@ -20,6 +21,7 @@ use crate::aws::{client_token, ApiError, Client};
 use crate::framework::diag::{Diagnostic, Diagnostics, Severity};
 use crate::framework::identity::{IdentityAttribute, IdentitySchema};
 use crate::framework::list::{Found, ListRequest, ListResource, ListSink};
+use crate::framework::plan::Planned;
 use crate::framework::resource::{Context, Failure, Resource};
 use crate::framework::schema::{Attribute, Block, NestedBlock, Schema};
 use crate::framework::timeouts::{Operation, Timeouts};
@@ -397,10 +399,10 @@ pub(crate) async fn describe_dataset(
         .send()
         .await
         .map_err(|err| ApiError::from_sdk("DescribeDataset", err))?;
-    Ok(output
+    output
         .dataset_description()
         .cloned()
-        .unwrap_or_else(|| DatasetDescription::builder().build()))
+        .ok_or_else(|| ApiError::incomplete("DescribeDataset", "DatasetDescription"))
 }
 
 fn observe(description: DatasetDescription, phase: Phase) -> Observation<DatasetDescription> {
@@ -414,6 +416,65 @@ fn observe(description: DatasetDescription, phase: Phase) -> Observation<Dataset
         value: description,
     }
 }
+
+/// Waits until dataset `key` has imported its manifest and returns its state, `planned` as the
+/// service then shows it. A failed or timed-out import keeps the dataset in the state (tainted
+/// after a create; the next plan replaces a `CREATE_FAILED` dataset). Interrupted, the dataset
+/// is intact and still importing: it is kept untainted and the next apply waits for it.
+async fn imported(
+    ctx: &Context<'_, Client>,
+    key: &Key<'_>,
+    planned: &DatasetState,
+    operation: Operation,
+) -> Result<Value, Failure> {
+    let waited = wait_until(ctx.timeout, &ctx.cancel, || async {
+        let description = describe(ctx, key).await?;
+        let phase = creation_phase(&description);
+        Ok(observe(description, phase))
+    })
+    .await;
+    let err = match waited {
+        Ok(done) => return Ok(planned.observed(&done.value).write()),
+        Err(err) => err,
+    };
+    let partial = match err.last_value() {
+        Some(last) => planned.observed(last),
+        None => planned.clone(),
+    };
+    let action = match operation {
+        Operation::Create => Action::Create,
+        Operation::Update | Operation::Delete => Action::Update,
+    };
+    let mut diag = wait_failure(
+        action,
+        key.subject(),
+        Limit::of(operation, ctx),
+        "status CREATE_COMPLETE",
+        &err,
+        Some(
+            "Check that the manifest named in `source` exists, that the service may read it \
+             and its images, and that it lists valid, labeled images. A dataset whose import \
+             failed is replaced by the next apply.",
+        ),
+    );
+    if matches!(err, WaitError::Cancelled { .. }) {
+        diag.severity = Severity::Warning;
+    }
+    Err(Failure::from(diag).with_state(partial.write()))
+}
+
+/// What the next apply must do for a dataset recorded with `status`: wait for an import still
+/// under way, replace one that failed.
+fn next_step(status: Option<&str>) -> NextStep {
+    match status.map(DatasetStatus::from) {
+        Some(DatasetStatus::CreateInProgress) => NextStep::Finish,
+        Some(DatasetStatus::CreateFailed) => NextStep::Replace,
+        _ => NextStep::Nothing,
+    }
+}
+
+/// The attributes an import sets when it ends, its status first.
+const IMPORT_OUTCOME: [&str; 4] = [STATUS, STATUS_MESSAGE, IMAGE_STATS, LAST_UPDATED_TIMESTAMP];
 
 #[async_trait]
 impl Resource<Client> for Dataset {
@@ -456,8 +517,9 @@ impl Resource<Client> for Dataset {
     fn timeouts(&self) -> Timeouts {
         Timeouts {
             create: Some(Duration::from_secs(60 * 60)),
+            // An update only finishes an import an interrupted create left under way.
+            update: Some(Duration::from_secs(60 * 60)),
             delete: Some(Duration::from_secs(30 * 60)),
-            ..Timeouts::default()
         }
     }
 
@@ -489,38 +551,8 @@ impl Resource<Client> for Dataset {
             api_failure(Action::Create, key.subject(), &err, advice.as_deref())
         })?;
 
-        // The dataset exists from here on: any failure below keeps it in the state (tainted).
-        let waited = wait_until(ctx.timeout, &ctx.cancel, || async {
-            let description = describe(ctx, &key).await?;
-            let phase = creation_phase(&description);
-            Ok(observe(description, phase))
-        })
-        .await;
-        match waited {
-            Ok(done) => Ok(planned.observed(&done.value).write()),
-            Err(err) => {
-                let partial = match err.last_value() {
-                    Some(last) => planned.observed(last),
-                    None => planned.observed(&DatasetDescription::builder().build()),
-                };
-                let mut diag = wait_failure(
-                    Action::Create,
-                    key.subject(),
-                    Limit::of(Operation::Create, ctx),
-                    "status CREATE_COMPLETE",
-                    &err,
-                    Some(
-                        "Check that the manifest named in `source` exists, that the service may \
-                         read it and its images, and that it lists valid, labeled images.",
-                    ),
-                );
-                // Interrupted, the dataset is intact and still importing: keep it untainted.
-                if matches!(err, WaitError::Cancelled { .. }) {
-                    diag.severity = Severity::Warning;
-                }
-                Err(Failure::from(diag).with_state(partial.write()))
-            }
-        }
+        // The dataset exists from here on: any failure below keeps it in the state.
+        imported(ctx, &key, &planned, Operation::Create).await
     }
 
     fn unobservable(&self) -> &'static [&'static str] {
@@ -528,8 +560,9 @@ impl Resource<Client> for Dataset {
         &[SOURCE]
     }
 
-    /// Only reached after an import, to record the configured `source`: every other
-    /// argument forces replacement.
+    /// Every argument forces replacement, so this is reached only to record the configured
+    /// `source` after an import, or to finish an import an interrupted apply left under way
+    /// (as the plan announced).
     async fn update(
         &self,
         ctx: &Context<'_, Client>,
@@ -541,7 +574,23 @@ impl Resource<Client> for Dataset {
         let description = describe(ctx, &key)
             .await
             .map_err(|err| api_failure(Action::Update, key.subject(), &err, None))?;
+        if next_step(description.status().map(DatasetStatus::as_str)) == NextStep::Finish {
+            return imported(ctx, &key, &planned, Operation::Update).await;
+        }
         Ok(planned.observed(&description).write())
+    }
+
+    fn modify_plan(
+        &self,
+        _client: Option<&Client>,
+        prior: &Value,
+        plan: &mut Planned,
+        _diags: &mut Diagnostics,
+    ) {
+        if !prior.is_null() {
+            let step = next_step(prior.get(STATUS).as_str());
+            unfinished::plan(step, &IMPORT_OUTCOME, plan);
+        }
     }
 
     async fn read(

@@ -20,6 +20,7 @@ pub mod identity;
 pub mod model;
 pub mod project;
 pub mod typed;
+pub(crate) mod unfinished;
 
 pub use dataset::{Dataset, DatasetList};
 pub use model::{Model, ModelList};

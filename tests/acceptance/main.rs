@@ -6,6 +6,7 @@ mod bad_input;
 mod data_sources;
 mod distribution;
 mod examples;
+mod interrupts;
 mod move_state;
 mod project;
 mod reliability;

@@ -2,7 +2,7 @@
 //! resource's own plan adjustments.
 
 use super::{convert, pb, ProviderService, IMPORTED};
-use crate::framework::diag::{Diagnostic, PathStep};
+use crate::framework::diag::{Diagnostic, Diagnostics, PathStep};
 use crate::framework::plan::plan_change;
 use crate::framework::resource::Provider;
 use crate::framework::value::Value;
@@ -43,9 +43,16 @@ impl<P: Provider> ProviderService<P> {
             });
         }
         let client = self.client();
+        let mut diags = Diagnostics::default();
         if !planned.state.is_null() {
             rt.resource
-                .modify_plan(client.as_deref(), &mut planned.state);
+                .modify_plan(client.as_deref(), &prior, &mut planned, &mut diags);
+        }
+        if diags.has_errors() {
+            return Ok(pb::plan_resource_change::Response {
+                diagnostics: convert::diagnostics(&diags),
+                ..Default::default()
+            });
         }
         // The identity Terraform holds belongs to the prior object; a create (including the
         // second half of a replacement, which Terraform sends with the first half's planned
@@ -65,6 +72,7 @@ impl<P: Provider> ProviderService<P> {
                 .map(convert::attribute_path)
                 .collect(),
             planned_private: req.prior_private.clone(),
+            diagnostics: convert::diagnostics(&diags),
             ..Default::default()
         })
     }

@@ -12,6 +12,7 @@ use crate::framework::diag::{Diagnostic, Diagnostics};
 use crate::framework::identity::{IdentityAttribute, IdentitySchema};
 use crate::framework::list::{Found, ListRequest, ListResource, ListSink};
 use crate::framework::moves::{unsupported_move, MoveSource};
+use crate::framework::plan::Planned;
 use crate::framework::resource::{replace_only, Context, Failure, Provider, Resource};
 use crate::framework::schema::{Attribute, Block, Schema};
 use crate::framework::timeouts::Timeouts;
@@ -143,9 +144,15 @@ impl Resource<Calls> for Widget {
         }
     }
 
-    fn modify_plan(&self, _client: Option<&Calls>, planned: &mut Value) {
-        if planned.get("size").is_unknown() {
-            planned.set("size", 1.into());
+    fn modify_plan(
+        &self,
+        _client: Option<&Calls>,
+        _prior: &Value,
+        plan: &mut Planned,
+        _diags: &mut Diagnostics,
+    ) {
+        if plan.state.get("size").is_unknown() {
+            plan.state.set("size", 1.into());
         }
     }
 

@@ -49,20 +49,20 @@ pub(crate) async fn describe(client: &Client, key: &Key) -> Result<ModelDescript
         .send()
         .await
         .map_err(|err| ApiError::from_sdk("DescribeModel", err))?;
-    Ok(output
+    output
         .model_description()
         .cloned()
-        .unwrap_or_else(|| ModelDescription::builder().build()))
+        .ok_or_else(|| ApiError::incomplete("DescribeModel", "ModelDescription"))
 }
 
 /// DescribeModel, then ListTagsForResource on the model's ARN: the one read of a model that the
 /// resource, its list and the data source share.
 pub(crate) async fn describe_with_tags(client: &Client, key: &Key) -> Result<Described, ApiError> {
     let description = describe(client, key).await?;
-    let tags = match description.model_arn() {
-        Some(arn) => remote_tags(client, arn).await?,
-        None => BTreeMap::new(),
-    };
+    let arn = description
+        .model_arn()
+        .ok_or_else(|| ApiError::incomplete("DescribeModel", "ModelDescription.ModelArn"))?;
+    let tags = remote_tags(client, arn).await?;
     Ok(Described { description, tags })
 }
 

@@ -211,10 +211,11 @@ impl<'c, 'k> Lifecycle<'c, 'k> {
         .await
     }
 
-    /// Waits out training and hosting transitions, returning the settled model.
-    pub(super) async fn settled(&self) -> Result<ModelDescription, Stalled> {
+    /// Waits out training and hosting transitions, returning the settled model; `action` is
+    /// what waits, for messages.
+    pub(super) async fn settled(&self, action: Action) -> Result<ModelDescription, Stalled> {
         self.wait(
-            Action::Delete,
+            action,
             "the model to finish its current change (training, or starting or stopping hosting)",
             None,
             |status| match status {

@@ -10,11 +10,12 @@ use async_trait::async_trait;
 use aws_sdk_lookoutvision::types::{ModelDescription, ModelMetadata, ModelStatus, OutputConfig};
 
 use super::identity::{self, ACCOUNT_FROM_ARN};
-use super::typed::{read_value, StringMap, Typed};
+use super::typed::{read_value, Typed};
 use super::{api_failure, import_how, split_id, Action, Subject};
 use crate::aws::{client_token, ApiError, Client};
 use crate::framework::diag::{AttributePath, Diagnostic, Diagnostics};
 use crate::framework::identity::{IdentityAttribute, IdentitySchema};
+use crate::framework::plan::Planned;
 use crate::framework::resource::{
     invalid_import_id, invalid_import_identity, Context, Failure, Resource,
 };
@@ -27,16 +28,16 @@ mod lifecycle;
 mod list;
 pub(crate) mod state;
 mod tags;
+mod unfinished;
 
 use describe::describe;
 pub(crate) use describe::{describe_with_tags, list_models, status_filter, version_number};
 use lifecycle::{Lifecycle, Stalled};
 pub use list::ModelList;
+use state::Hosting;
 pub(crate) use state::{performance_type, reported_attributes, Key, ModelState, Performance};
-use state::{
-    ARN, MAX_INFERENCE_UNITS, MIN_INFERENCE_UNITS, MODEL_VERSION, PROJECT_NAME, TAGS, TAGS_ALL,
-};
-use tags::{tag_list, update_tags};
+use state::{ARN, MAX_INFERENCE_UNITS, MIN_INFERENCE_UNITS, MODEL_VERSION, PROJECT_NAME};
+use tags::{plan_tags_all, tag_list, update_tags};
 
 const TYPE_NAME: &str = "lookoutvision_model";
 
@@ -45,21 +46,27 @@ const TYPE_NAME: &str = "lookoutvision_model";
 pub struct Model;
 
 impl Model {
-    /// Turns a stalled step into a failure that keeps the model's state. An interruption is only
-    /// a warning: the model is intact (still training, say), and tainting it would make the
-    /// next apply train a second version.
+    /// Turns a stalled step into a failure that keeps the model in the state, as the service
+    /// last showed it (`fallback` until a wait saw it). An interruption is only a warning, and
+    /// its state keeps what `planned` asks for wherever the service has not settled yet
+    /// (hosting units, tags): Terraform checks that state against the plan, and a model that is
+    /// intact (still training, say) must be neither tainted nor trained a second time. A
+    /// failure reports `prior` as the service shows it; the next refresh corrects the rest.
     fn keep(
-        base: &ModelState,
+        prior: &ModelState,
+        planned: &ModelState,
         key: &Key,
         stalled: Stalled,
         fallback: &ModelDescription,
     ) -> Failure {
         let description = stalled.last.as_ref().unwrap_or(fallback);
-        let partial = base.observed(key, description);
         let mut diagnostic = stalled.diagnostic;
-        if stalled.interrupted {
+        let partial = if stalled.interrupted {
             diagnostic.severity = crate::framework::diag::Severity::Warning;
-        }
+            planned.interrupted(key, description)
+        } else {
+            prior.observed(key, description)
+        };
         Failure::from(diagnostic).with_state(partial.write())
     }
 }
@@ -79,24 +86,15 @@ fn pending(project: &str) -> Subject<'_> {
     }
 }
 
-/// The versions of `project` that are training before this create starts one, for
-/// [`already_training_warning`].
-async fn others_training(
+/// The versions of `project` before this create adds one, with their statuses, for
+/// [`other_versions_warning`].
+async fn versions_before(
     ctx: &Context<'_, Client>,
     project: &str,
-) -> Result<Vec<String>, Diagnostic> {
-    let training = list_models(
-        ctx.client,
-        project,
-        Some(&ModelStatus::Training),
-        usize::MAX,
-    )
-    .await
-    .map_err(|err| api_failure(Action::Create, pending(project), &err, None))?;
-    Ok(training
-        .iter()
-        .filter_map(|model| model.model_version().map(str::to_owned))
-        .collect())
+) -> Result<Vec<ModelMetadata>, Diagnostic> {
+    list_models(ctx.client, project, None, usize::MAX)
+        .await
+        .map_err(|err| api_failure(Action::Create, pending(project), &err, None))
 }
 
 /// Calls CreateModel, which starts training, with `output` as the planned `output_config`.
@@ -135,10 +133,29 @@ async fn start_training(
             api_failure(Action::Create, pending(project), &err, advice)
         })?;
     let metadata = created.model_metadata();
-    let version = metadata.and_then(|m| m.model_version()).unwrap_or_default();
+    let version = metadata
+        .and_then(|m| m.model_version())
+        .ok_or_else(|| unnumbered(project))?;
     let key = Key::new(project, version);
     tracing::info!(model = %key.id, "The service accepted the model; waiting for training to finish.");
     Ok((key, accepted(metadata)))
+}
+
+/// The error for a CreateModel answer without the new model's version: the model may exist,
+/// but nothing can name it.
+fn unnumbered(project: &str) -> Diagnostic {
+    let err = ApiError::incomplete("CreateModel", "ModelMetadata.ModelVersion");
+    api_failure(
+        Action::Create,
+        pending(project),
+        &err,
+        Some(&format!(
+            "The service may have started training a model it did not number. List the \
+             project's models (for example `aws lookoutvision list-models --project-name \
+             {project}`); to manage one with Terraform, {}",
+            import_how(TYPE_NAME, &format!("{project}:<version>"))
+        )),
+    )
 }
 
 /// The model as CreateModel's answer describes it.
@@ -152,23 +169,51 @@ fn accepted(metadata: Option<&ModelMetadata>) -> ModelDescription {
         .build()
 }
 
-/// The warning for a create that found other versions of the project `training`, if it did.
-/// A model has no name, so one whose creation never reached the state (the provider or
-/// Terraform died) cannot be recognised, only pointed out.
-fn already_training_warning(key: &Key, training: &[String]) -> Option<Diagnostic> {
-    if training.is_empty() {
+/// The warning for a create that found other versions of the project (`before`, as ListModels
+/// showed them), hosted ones first because they are billed. A model has no name, so one whose
+/// creation never reached the state (the provider or Terraform died) cannot be recognised, only
+/// pointed out: every version this resource does not hold is named, whatever its status.
+fn other_versions_warning(key: &Key, before: &[ModelMetadata]) -> Option<Diagnostic> {
+    if before.is_empty() {
         return None;
     }
+    let mut others: Vec<_> = before
+        .iter()
+        .map(|model| {
+            let status = model.status().cloned();
+            let version = model.model_version().unwrap_or("(no version)");
+            let rank = match status {
+                Some(ModelStatus::Hosted | ModelStatus::SystemUpdating) => 0,
+                Some(ModelStatus::StartingHosting | ModelStatus::StoppingHosting) => 1,
+                Some(ModelStatus::Training) => 2,
+                _ => 3,
+            };
+            let status = status.as_ref().map_or("unknown", ModelStatus::as_str);
+            (rank, format!("{version} ({status})"))
+        })
+        .collect();
+    others.sort_by_key(|(rank, _)| *rank);
+    let hosted = others.iter().filter(|(rank, _)| *rank <= 1).count();
+    let listed = others
+        .into_iter()
+        .map(|(_, version)| version)
+        .collect::<Vec<_>>()
+        .join(", ");
     let project = &key.project;
-    let versions = training.join(", ");
+    let billed = if hosted > 0 {
+        format!(" {hosted} of them hosted, which is billed until it is stopped.")
+    } else {
+        String::new()
+    };
     Some(Diagnostic::warning(
-        format!("Other models of project {project:?} were already training"),
+        format!("Project {project:?} already had other model versions"),
         format!(
-            "When {} was created, model version(s) {versions} of project {project:?} were \
-             still training. If one of them was started by an earlier Terraform run that \
-             stopped before saving it (for example because the provider crashed), Terraform \
-             does not manage it, and the same model is trained and billed twice: delete that \
-             version, or, to manage it with Terraform, {}",
+            "When {} was created, project {project:?} already had model version(s) \
+             {listed}.{billed} If Terraform manages them elsewhere in this configuration, \
+             nothing needs doing. If one was started by an earlier Terraform run that stopped \
+             before saving it (for example because the provider was killed), Terraform does not \
+             manage it, and the same model may be trained, hosted and billed twice: stop and \
+             delete that version, or, to manage it with Terraform, {}",
             key.subject(),
             import_how(TYPE_NAME, &format!("{project}:<version>"))
         ),
@@ -221,16 +266,17 @@ impl Resource<Client> for Model {
         }
     }
 
-    fn modify_plan(&self, client: Option<&Client>, planned: &mut Value) {
-        let Some(client) = client else { return };
-        let tags = planned.get(TAGS);
-        if tags.is_unknown() || !tags.is_wholly_known() {
-            planned.set(TAGS_ALL, Value::Unknown);
-            return;
+    fn modify_plan(
+        &self,
+        client: Option<&Client>,
+        prior: &Value,
+        plan: &mut Planned,
+        _diags: &mut Diagnostics,
+    ) {
+        if let Some(client) = client {
+            plan_tags_all(&client.default_tags, &mut plan.state);
         }
-        let mut all = client.default_tags.clone();
-        all.extend(tags.string_map());
-        planned.set(TAGS_ALL, StringMap::from(all).write());
+        unfinished::plan(prior, plan);
     }
 
     async fn create(&self, ctx: &Context<'_, Client>, planned: &Value) -> Result<Value, Failure> {
@@ -238,19 +284,19 @@ impl Resource<Client> for Model {
         let output = planned
             .training_output()
             .map_err(|err| err.diagnostic(TYPE_NAME))?;
-        let already_training = others_training(ctx, &planned.project_name).await?;
+        let before = versions_before(ctx, &planned.project_name).await?;
         let (key, accepted) = start_training(ctx, &planned, output).await?;
 
         // The model exists from here on: a step that stalls keeps it in the state.
         let lifecycle = Lifecycle::new(ctx, &key, Operation::Create);
-        let keep = |stalled| Self::keep(&planned, &key, stalled, &accepted);
+        let keep = |stalled| Self::keep(&planned, &planned, &key, stalled, &accepted);
         let mut description = lifecycle.trained().await.map_err(keep)?;
         if let Some(hosting) = planned.hosting() {
             lifecycle.start_hosting(hosting).await.map_err(keep)?;
             description = lifecycle.hosted().await.map_err(keep)?;
         }
         let created = planned.observed(&key, &description).write();
-        match already_training_warning(&key, &already_training) {
+        match other_versions_warning(&key, &before) {
             None => Ok(created),
             Some(warning) => Err(Failure::from(warning).with_state(created)),
         }
@@ -286,7 +332,24 @@ impl Resource<Client> for Model {
         let current = describe(ctx.client, &key)
             .await
             .map_err(|err| api_failure(Action::Update, key.subject(), &err, None))?;
-        let keep = |stalled| Self::keep(&prior, &key, stalled, &current);
+        let keep =
+            |stalled, seen: &ModelDescription| Self::keep(&prior, &planned, &key, stalled, seen);
+        // A model the state recorded mid-change (an interrupted apply) is waited for first, as
+        // the plan announced; one whose training failed meanwhile cannot be updated.
+        let current = if unfinished::is_changing(current.status()) {
+            lifecycle
+                .settled(Action::Update)
+                .await
+                .map_err(|stalled| keep(stalled, &current))?
+        } else {
+            current
+        };
+        if current.status() == Some(&ModelStatus::TrainingFailed) {
+            return Err(keep(
+                Stalled::failed(unfinished::training_failed(&key, &current)),
+                &current,
+            ));
+        }
         update_tags(
             ctx,
             &key,
@@ -295,18 +358,19 @@ impl Resource<Client> for Model {
             &planned.all_tags(),
         )
         .await
-        .map_err(|diag| Self::keep(&prior, &key, Stalled::failed(diag), &current))?;
+        .map_err(|diag| keep(Stalled::failed(diag), &current))?;
 
-        let (have, want) = (prior.hosting(), planned.hosting());
+        // What runs now, not what the prior state says: a model whose hosting failed or was
+        // never started (an interrupted create) is started.
+        let have = Hosting::running(&current, planned.max_inference_units.is_some());
+        let want = planned.hosting();
         let description = if have == want {
-            describe(ctx.client, &key)
-                .await
-                .map_err(|err| api_failure(Action::Update, key.subject(), &err, None))?
+            current
         } else {
             lifecycle
                 .rehost(have, want, current.clone())
                 .await
-                .map_err(keep)?
+                .map_err(|stalled| keep(stalled, &current))?
         };
         Ok(planned.observed(&key, &description).write())
     }
@@ -328,7 +392,7 @@ impl Resource<Client> for Model {
                 Ok(d) if d.status() == Some(&ModelStatus::Deleting) => {
                     return lifecycle.gone().await
                 }
-                Ok(_) => lifecycle.settled().await?,
+                Ok(_) => lifecycle.settled(Action::Delete).await?,
             };
             if settled.status() == Some(&ModelStatus::Hosted) {
                 tracing::info!(model = %key.id, "Stopping the hosted model before deleting it.");
@@ -471,22 +535,55 @@ mod tests {
     }
 
     #[test]
-    fn other_trainings_are_a_warning_that_names_them() {
-        let key = Key::new("boards", "3");
-        assert!(already_training_warning(&key, &[]).is_none());
-        let warning =
-            already_training_warning(&key, &["1".to_owned(), "2".to_owned()]).expect("a warning");
+    fn every_other_version_is_named_in_the_warning_hosted_first() {
+        let key = Key::new("boards", "4");
+        assert!(other_versions_warning(&key, &[]).is_none());
+        let version = |number: &str, status: ModelStatus| {
+            ModelMetadata::builder()
+                .model_version(number)
+                .status(status)
+                .build()
+        };
+        let before = [
+            version("1", ModelStatus::TrainingFailed),
+            version("2", ModelStatus::Training),
+            version("3", ModelStatus::StartingHosting),
+            version("5", ModelStatus::Hosted),
+        ];
+        let warning = other_versions_warning(&key, &before).expect("a warning");
         assert_eq!(warning.severity, crate::framework::diag::Severity::Warning);
         assert_eq!(
             warning.summary,
-            r#"Other models of project "boards" were already training"#
+            r#"Project "boards" already had other model versions"#
         );
-        assert!(warning.detail.contains(r#"When lookoutvision_model "boards:3" was created, model version(s) 1, 2 of project "boards""#), "{warning:?}");
+        assert!(
+            warning.detail.contains(
+                r#"When lookoutvision_model "boards:4" was created, project "boards" already had model version(s) 5 (HOSTED), 3 (STARTING_HOSTING), 2 (TRAINING), 1 (TRAINING_FAILED). 2 of them hosted"#
+            ),
+            "{warning:?}"
+        );
         assert!(
             warning
                 .detail
                 .contains("terraform import lookoutvision_model.<name> boards:<version>"),
             "{warning:?}"
+        );
+        let trained =
+            other_versions_warning(&key, &[version("1", ModelStatus::Trained)]).expect("a warning");
+        assert!(!trained.detail.contains("hosted, which"), "{trained:?}");
+    }
+
+    #[test]
+    fn a_create_model_answer_without_a_version_is_an_error_naming_the_field() {
+        let diag = unnumbered("boards");
+        assert_eq!(diag.severity, crate::framework::diag::Severity::Error);
+        assert!(
+            diag.detail.contains("ModelMetadata.ModelVersion"),
+            "{diag:?}"
+        );
+        assert!(
+            diag.detail.contains("list-models --project-name boards"),
+            "{diag:?}"
         );
     }
 
@@ -502,48 +599,6 @@ mod tests {
         assert_eq!(model.model_arn(), Some("arn:model/boards/3"));
         assert_eq!(model.status(), Some(&ModelStatus::Training));
         assert_eq!(accepted(None), ModelDescription::builder().build());
-    }
-
-    #[test]
-    fn plan_merges_default_tags_under_resource_tags() {
-        let client = Client::new(
-            aws_sdk_lookoutvision::Config::builder()
-                .behavior_version(aws_sdk_lookoutvision::config::BehaviorVersion::latest())
-                .build(),
-            [
-                ("owner".into(), "platform".into()),
-                ("team".into(), "core".into()),
-            ]
-            .into(),
-        );
-        let mut planned = Value::object([(
-            "tags",
-            Value::Map([("team".to_owned(), Value::string("vision"))].into()),
-        )]);
-        Model.modify_plan(Some(&client), &mut planned);
-        assert_eq!(
-            planned.get(TAGS_ALL),
-            &Value::Map(
-                [
-                    ("owner".to_owned(), Value::string("platform")),
-                    ("team".to_owned(), Value::string("vision")),
-                ]
-                .into()
-            )
-        );
-        planned.set(TAGS, Value::Unknown);
-        Model.modify_plan(Some(&client), &mut planned);
-        assert_eq!(planned.get(TAGS_ALL), &Value::Unknown);
-
-        // One unknown element makes the merge unknown; other unknowns are left alone.
-        planned.set(
-            TAGS,
-            Value::Map([("team".to_owned(), Value::Unknown)].into()),
-        );
-        planned.set(MODEL_VERSION, Value::Unknown);
-        Model.modify_plan(Some(&client), &mut planned);
-        assert_eq!(planned.get(TAGS_ALL), &Value::Unknown);
-        assert_eq!(planned.get(MODEL_VERSION), &Value::Unknown);
     }
 
     #[test]

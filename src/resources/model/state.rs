@@ -410,6 +410,18 @@ impl ModelState {
         }
     }
 
+    /// The model `key` as `description` shows it, for a state saved when an apply towards this
+    /// planned value was interrupted. The model is intact but has not got there yet, so the
+    /// arguments the service has not settled (hosting units, tags) stay as planned: Terraform
+    /// checks the saved state against the plan, and the next plan reads the truth.
+    pub(super) fn interrupted(&self, key: &Key, description: &ModelDescription) -> ModelState {
+        ModelState {
+            min_inference_units: self.min_inference_units,
+            max_inference_units: self.max_inference_units,
+            ..self.observed(key, description)
+        }
+    }
+
     /// The hosting this value asks for, if any.
     pub(super) fn hosting(&self) -> Option<Hosting> {
         let units = |n: Option<i64>| n.and_then(|n| i32::try_from(n).ok());
@@ -482,7 +494,7 @@ impl TrainingOutput {
 fn hosted_units(description: &ModelDescription, max_requested: bool) -> (Option<i64>, Option<i64>) {
     let hosted = matches!(
         description.status(),
-        Some(ModelStatus::Hosted | ModelStatus::StartingHosting)
+        Some(ModelStatus::Hosted | ModelStatus::StartingHosting | ModelStatus::SystemUpdating)
     );
     let min = description.min_inference_units().filter(|_| hosted);
     // The service reports the maximum even when none was asked for (it equals the minimum);
@@ -499,6 +511,19 @@ fn hosted_units(description: &ModelDescription, max_requested: bool) -> (Option<
 pub(super) struct Hosting {
     pub(super) min: i32,
     pub(super) max: Option<i32>,
+}
+
+impl Hosting {
+    /// The hosting the model `description` runs with: none unless it is hosted. `max_requested`
+    /// is as for [`ModelState::observed`].
+    pub(super) fn running(description: &ModelDescription, max_requested: bool) -> Option<Hosting> {
+        let (min, max) = hosted_units(description, max_requested);
+        let units = |n: Option<i64>| n.and_then(|n| i32::try_from(n).ok());
+        units(min).map(|min| Hosting {
+            min,
+            max: units(max),
+        })
+    }
 }
 
 /// Which model a value describes.

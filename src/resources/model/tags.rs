@@ -4,12 +4,13 @@ use std::collections::BTreeMap;
 
 use aws_sdk_lookoutvision::types::Tag;
 
-use super::state::{Key, ARN};
+use super::state::{Key, ARN, TAGS, TAGS_ALL};
 use super::TYPE_NAME;
 use crate::aws::{ApiError, Client};
 use crate::framework::diag::Diagnostic;
 use crate::framework::resource::Context;
-use crate::resources::typed::ShapeError;
+use crate::framework::value::Value;
+use crate::resources::typed::{ShapeError, StringMap, Typed};
 use crate::resources::{api_failure, Action};
 
 pub(super) fn tag_list(tags: &BTreeMap<String, String>) -> Vec<Tag> {
@@ -48,6 +49,19 @@ pub(super) fn own_tags(
         .filter(|(k, v)| configured.contains_key(*k) || defaults.get(*k) != Some(*v))
         .map(|(k, v)| (k.clone(), v.clone()))
         .collect()
+}
+
+/// Plans `tags_all`: the provider's `defaults` with the planned `tags` over them, unknown
+/// until every tag is known.
+pub(super) fn plan_tags_all(defaults: &BTreeMap<String, String>, planned: &mut Value) {
+    let tags = planned.get(TAGS);
+    if tags.is_unknown() || !tags.is_wholly_known() {
+        planned.set(TAGS_ALL, Value::Unknown);
+        return;
+    }
+    let mut all = defaults.clone();
+    all.extend(tags.string_map());
+    planned.set(TAGS_ALL, StringMap::from(all).write());
 }
 
 /// Applies the tag difference between `old` and `new` to the model `arn`, which the state
@@ -139,5 +153,40 @@ mod tests {
             own_tags(&remote, &BTreeMap::new(), &defaults),
             tags(&[("owner", "someone")])
         );
+    }
+
+    #[test]
+    fn plan_merges_default_tags_under_resource_tags() {
+        let defaults: BTreeMap<String, String> = [
+            ("owner".to_owned(), "platform".to_owned()),
+            ("team".to_owned(), "core".to_owned()),
+        ]
+        .into();
+        let mut planned = Value::object([(
+            TAGS,
+            Value::Map([("team".to_owned(), Value::string("vision"))].into()),
+        )]);
+        plan_tags_all(&defaults, &mut planned);
+        assert_eq!(
+            planned.get(TAGS_ALL),
+            &Value::Map(
+                [
+                    ("owner".to_owned(), Value::string("platform")),
+                    ("team".to_owned(), Value::string("vision")),
+                ]
+                .into()
+            )
+        );
+        planned.set(TAGS, Value::Unknown);
+        plan_tags_all(&defaults, &mut planned);
+        assert_eq!(planned.get(TAGS_ALL), &Value::Unknown);
+
+        // One unknown element makes the merge unknown.
+        planned.set(
+            TAGS,
+            Value::Map([("team".to_owned(), Value::Unknown)].into()),
+        );
+        plan_tags_all(&defaults, &mut planned);
+        assert_eq!(planned.get(TAGS_ALL), &Value::Unknown);
     }
 }

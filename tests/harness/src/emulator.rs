@@ -76,6 +76,14 @@ impl Emulator {
         );
     }
 
+    /// How many scripted faults are still armed: a fault with a count of 1 is disarmed the
+    /// moment the call it hits arrives, so this tells when a delayed call is in flight.
+    pub fn armed_faults(&self) -> usize {
+        self.admin("GET", "/_emulator/faults")["faults"]
+            .as_array()
+            .map_or(0, Vec::len)
+    }
+
     /// The emulator's whole state (projects with their datasets and models).
     pub fn dump(&self) -> serde_json::Value {
         self.admin("GET", "/_emulator/state")
