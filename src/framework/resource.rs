@@ -123,6 +123,11 @@ pub trait Resource<C>: Send + Sync {
     /// that can be known at plan time (such as tags merged with provider defaults).
     fn modify_plan(&self, _client: Option<&C>, _planned: &mut Value) {}
 
+    /// Checks a create or update plan after [`Self::modify_plan`]: rules over values that only
+    /// the plan holds (such as the number of tags once the provider's defaults are merged in),
+    /// which configuration validation cannot see. An error stops the plan.
+    fn validate_plan(&self, _planned: &Value, _diags: &mut Diagnostics) {}
+
     /// Creates the remote object and returns the new state.
     async fn create(&self, ctx: &Context<'_, C>, planned: &Value) -> Result<Value, Failure>;
 

@@ -2,7 +2,7 @@
 //! resource's own plan adjustments.
 
 use super::{convert, pb, ProviderService, IMPORTED};
-use crate::framework::diag::{Diagnostic, PathStep};
+use crate::framework::diag::{Diagnostic, Diagnostics, PathStep};
 use crate::framework::plan::plan_change;
 use crate::framework::resource::Provider;
 use crate::framework::value::Value;
@@ -43,9 +43,17 @@ impl<P: Provider> ProviderService<P> {
             });
         }
         let client = self.client();
+        let mut diags = Diagnostics::default();
         if !planned.state.is_null() {
             rt.resource
                 .modify_plan(client.as_deref(), &mut planned.state);
+            rt.resource.validate_plan(&planned.state, &mut diags);
+            if diags.has_errors() {
+                return Ok(pb::plan_resource_change::Response {
+                    diagnostics: convert::diagnostics(&diags),
+                    ..Default::default()
+                });
+            }
         }
         // The identity Terraform holds belongs to the prior object; a create (including the
         // second half of a replacement, which Terraform sends with the first half's planned
@@ -65,6 +73,7 @@ impl<P: Provider> ProviderService<P> {
                 .map(convert::attribute_path)
                 .collect(),
             planned_private: req.prior_private.clone(),
+            diagnostics: convert::diagnostics(&diags),
             ..Default::default()
         })
     }
@@ -105,6 +114,22 @@ mod tests {
             prior_identity: Some(identity_data(held)),
             ..Default::default()
         })
+    }
+
+    #[test]
+    fn a_plan_the_resource_refuses_after_modifying_it_fails_with_its_error() {
+        let mut config = widget_state("one");
+        config.set("size", Value::Null);
+        let refused = plan(&Value::Null, &config, b"");
+        assert!(refused.planned_state.is_none());
+        assert_eq!(refused.diagnostics.len(), 1);
+        assert_eq!(refused.diagnostics[0].summary, "Lonely widget");
+
+        let mut config = widget_state("two");
+        config.set("size", Value::Null);
+        let planned = plan(&Value::Null, &config, b"");
+        assert!(planned.diagnostics.is_empty(), "{:?}", planned.diagnostics);
+        assert!(planned.planned_state.is_some());
     }
 
     #[tokio::test]

@@ -149,6 +149,16 @@ impl Resource<Calls> for Widget {
         }
     }
 
+    fn validate_plan(&self, planned: &Value, diags: &mut Diagnostics) {
+        // The size modify_plan fills in is only wrong with this name.
+        if planned.get("size").as_i64() == Some(1) && planned.get("name").as_str() == Some("one") {
+            diags.push(Diagnostic::error(
+                "Lonely widget",
+                "A widget named one needs a size.",
+            ));
+        }
+    }
+
     async fn create(&self, ctx: &Context<'_, Calls>, planned: &Value) -> Result<Value, Failure> {
         ctx.client.record("create", planned);
         if planned.get("name").as_str() == Some("half") {
