@@ -26,6 +26,7 @@ use aws_runtime::env_config::file::{
 use aws_smithy_runtime_api::client::http::SharedHttpClient;
 use aws_types::os_shim_internal::{Env, Fs};
 
+use super::budget;
 use super::error::error_chain;
 use super::http::{redact_url, HttpSettings, HttpSettingsError, Sourced};
 use super::role::{
@@ -1018,8 +1019,10 @@ impl ClientSettings {
             https_proxy = self.http.https_proxy.as_ref().map(|p| redact_url(&p.value)),
             "The AWS client is configured."
         );
-        let mut config =
-            aws_sdk_lookoutvision::config::Builder::from(&shared).credentials_provider(credentials);
+        let mut config = aws_sdk_lookoutvision::config::Builder::from(&shared)
+            .credentials_provider(credentials)
+            .timeout_config(budget::timeouts())
+            .interceptor(budget::UnansweredBudget::new(budget::UNANSWERED_BUDGET));
         if let Some(endpoint) = &self.endpoint {
             config = config.endpoint_url(endpoint);
         }

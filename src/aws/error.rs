@@ -24,8 +24,14 @@ pub enum ErrorKind {
     Throttling,
     /// `InternalServerException` (500), after the SDK's own retries.
     Internal,
-    /// The request did not get an answer: connection refused or reset, timeout.
-    Transport,
+    /// The request never reached the endpoint: the connection could not be made (refused, no
+    /// route, a name that does not resolve, a failed TLS handshake, a connect timeout). Nothing
+    /// was sent, so the service did nothing.
+    Unreachable,
+    /// The request was sent but its answer was lost: the connection dropped, the answer timed
+    /// out or could not be read. The service may or may not have acted; a mutating call settles
+    /// it by asking again with the same client token (see [`super::retry`]).
+    NoAnswer,
     /// Anything else (an unmodeled error code or a response the SDK could not read).
     Other,
 }
@@ -59,29 +65,27 @@ impl ApiError {
         // Errors without a service answer carry their cause in the source chain: the SDK's own
         // message ("io error", "response error") alone tells the user nothing.
         let (transport, own_message) = match &err {
-            SdkError::DispatchFailure(failure) => (
-                true,
-                Some(format!(
-                    "could not reach the endpoint: {}{}",
-                    failure.as_connector_error().map_or_else(
-                        || "the request could not be sent".to_owned(),
-                        |c| error_chain(c)
-                    ),
-                    if failure
-                        .as_connector_error()
-                        .is_some_and(|c| is_untrusted_certificate(c))
-                    {
-                        UNTRUSTED_CERTIFICATE
+            SdkError::DispatchFailure(failure) => match failure.as_connector_error() {
+                Some(connector) => {
+                    let kind = if super::http::never_connected(connector) {
+                        ErrorKind::Unreachable
                     } else {
-                        ""
-                    }
-                )),
+                        ErrorKind::NoAnswer
+                    };
+                    (Some(kind), Some(unreached(connector)))
+                }
+                None => (
+                    Some(ErrorKind::Unreachable),
+                    Some("the request could not be sent".to_owned()),
+                ),
+            },
+            SdkError::TimeoutError(_) => (
+                Some(ErrorKind::NoAnswer),
+                Some(format!("no answer in time: {}", error_chain(&err))),
             ),
-            SdkError::TimeoutError(_) => (true, Some("the request timed out".to_owned())),
-            SdkError::ResponseError(_) | SdkError::ConstructionFailure(_) => {
-                (false, Some(error_chain(&err)))
-            }
-            _ => (false, None),
+            SdkError::ResponseError(_) => (Some(ErrorKind::NoAnswer), Some(error_chain(&err))),
+            SdkError::ConstructionFailure(_) => (None, Some(error_chain(&err))),
+            _ => (None, None),
         };
         let status = match &err {
             SdkError::ServiceError(context) => Some(context.raw().status().as_u16()),
@@ -89,10 +93,9 @@ impl ApiError {
             _ => None,
         };
         let service: ServiceError = err.into();
-        let kind = if transport {
-            ErrorKind::Transport
-        } else {
-            match &service {
+        let kind = match transport {
+            Some(kind) => kind,
+            None => match &service {
                 ServiceError::ResourceNotFoundException(_) => ErrorKind::NotFound,
                 ServiceError::ConflictException(_) => ErrorKind::Conflict,
                 ServiceError::ValidationException(_) => ErrorKind::Validation,
@@ -101,7 +104,7 @@ impl ApiError {
                 ServiceError::ThrottlingException(_) => ErrorKind::Throttling,
                 ServiceError::InternalServerException(_) => ErrorKind::Internal,
                 _ => ErrorKind::Other,
-            }
+            },
         };
         ApiError {
             operation,
@@ -135,27 +138,73 @@ impl ApiError {
     pub fn is_conflict(&self) -> bool {
         self.kind == ErrorKind::Conflict
     }
+
+    /// Whether the request was sent but its answer lost, so that the service may have acted.
+    pub fn is_unanswered(&self) -> bool {
+        self.kind == ErrorKind::NoAnswer
+    }
+}
+
+/// What a request that got no answer from the endpoint met: the endpoint (which the HTTP
+/// client names, see [`super::http::EndpointFailure`]), the cause, and a hint when the cause is
+/// a known mistake.
+fn unreached(connector: &(dyn std::error::Error + 'static)) -> String {
+    let chain = || std::iter::successors(Some(connector), |e| e.source());
+    // The connector error's own text ("io error") says nothing: start at the endpoint.
+    let text = match chain().find_map(|e| e.downcast_ref::<super::http::EndpointFailure>()) {
+        Some(failure) => error_chain(failure),
+        None => format!("could not reach the endpoint: {}", error_chain(connector)),
+    };
+    let hint = if is_untrusted_certificate(connector) {
+        UNTRUSTED_CERTIFICATE
+    } else if is_plain_http_answer(connector) {
+        PLAIN_HTTP
+    } else {
+        ""
+    };
+    format!("{text}{hint}")
 }
 
 /// What an answer from a server whose certificate is not trusted adds to the message.
 pub const UNTRUSTED_CERTIFICATE: &str = ". The endpoint's TLS certificate is not trusted: set \
     `custom_ca_bundle` (or AWS_CA_BUNDLE) to a PEM file holding the CA that issued it";
 
-/// Whether `err` or one of its causes is a server certificate that TLS refused. An
-/// `io::Error`'s own `source()` skips the error it wraps, so the chain goes through
-/// `get_ref()` there.
-pub fn is_untrusted_certificate(err: &(dyn std::error::Error + 'static)) -> bool {
+/// What an `https://` endpoint that answers in plain HTTP adds to the message.
+pub const PLAIN_HTTP: &str = ". The endpoint did not answer in TLS: it may serve plain HTTP \
+    (as `lookoutvision-emulator` does). If it does, write its URL with `http://` in \
+    `endpoints { lookoutvision = \"...\" }` (or AWS_ENDPOINT_URL_LOOKOUTVISION)";
+
+/// `err` and its causes. An `io::Error`'s own `source()` skips the error it wraps, so the chain
+/// goes through `get_ref()` there.
+fn causes<'a>(
+    err: &'a (dyn std::error::Error + 'static),
+) -> impl Iterator<Item = &'a (dyn std::error::Error + 'static)> {
     std::iter::successors(Some(err), |e| match e.downcast_ref::<std::io::Error>() {
         Some(io) => io
             .get_ref()
             .map(|inner| inner as &(dyn std::error::Error + 'static)),
         None => e.source(),
     })
-    .any(|e| {
+}
+
+/// Whether `err` or one of its causes is a server certificate that TLS refused.
+pub fn is_untrusted_certificate(err: &(dyn std::error::Error + 'static)) -> bool {
+    causes(err).any(|e| {
         matches!(
             e.downcast_ref::<rustls::Error>(),
             Some(rustls::Error::InvalidCertificate(_))
         )
+    })
+}
+
+/// Whether `err` or one of its causes is TLS meeting something that is not TLS: a server that
+/// answers a TLS greeting in plain HTTP, or that closes the connection on it.
+pub fn is_plain_http_answer(err: &(dyn std::error::Error + 'static)) -> bool {
+    causes(err).any(|e| {
+        matches!(
+            e.downcast_ref::<rustls::Error>(),
+            Some(rustls::Error::InvalidMessage(_))
+        ) || e.to_string() == "tls handshake eof"
     })
 }
 
@@ -226,7 +275,7 @@ mod tests {
         let sdk: SdkError<DescribeProjectError, HttpResponse> =
             SdkError::dispatch_failure(ConnectorError::io(Box::new(refused)));
         let err = ApiError::from_sdk("DescribeProject", sdk);
-        assert_eq!(err.kind, ErrorKind::Transport);
+        assert_eq!(err.kind, ErrorKind::Unreachable);
         assert_eq!(
             err.to_string(),
             "DescribeProject failed: could not reach the endpoint: io error: Connection refused"

@@ -16,6 +16,7 @@ use aws_smithy_runtime_api::client::http::{
     SharedHttpConnector,
 };
 use aws_smithy_runtime_api::client::orchestrator::HttpRequest;
+use aws_smithy_runtime_api::client::result::ConnectorError;
 use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
 use rustls_pki_types::pem::PemObject as _;
 use rustls_pki_types::CertificateDer;
@@ -269,6 +270,17 @@ impl HttpClient for ProviderHttpClient {
         settings: &HttpConnectorSettings,
         components: &RuntimeComponents,
     ) -> SharedHttpConnector {
+        SharedHttpConnector::new(NamingEndpoint(self.pooled(settings, components)))
+    }
+}
+
+impl ProviderHttpClient {
+    /// The connector for `settings`, built once per settings.
+    fn pooled(
+        &self,
+        settings: &HttpConnectorSettings,
+        components: &RuntimeComponents,
+    ) -> SharedHttpConnector {
         let key = (settings.connect_timeout(), settings.read_timeout());
         if let Some(connector) = self
             .connectors
@@ -292,6 +304,82 @@ impl HttpClient for ProviderHttpClient {
                 }),
             })
             .clone()
+    }
+}
+
+/// A request that got no answer from the endpoint it was sent to: the error of every such
+/// failure, so that each message names the URL (the connector's own errors do not) and says
+/// whether the request reached it.
+#[derive(Debug, thiserror::Error)]
+#[error("{} {endpoint}", if *.reached { "no answer from" } else { "could not connect to" })]
+pub struct EndpointFailure {
+    /// `scheme://host:port` of the request, without any password.
+    pub endpoint: String,
+    /// Whether the connection was made, so that the request may have reached the service.
+    pub reached: bool,
+    #[source]
+    source: aws_smithy_runtime_api::box_error::BoxError,
+}
+
+/// Whether `err` happened while connecting: before any byte of the request was sent. hyper
+/// marks connection failures (refused, DNS, TLS handshake, connect timeout) as such; a refused
+/// connection is recognised by itself too, for errors that did not come through hyper.
+pub fn never_connected(err: &(dyn std::error::Error + 'static)) -> bool {
+    std::iter::successors(Some(err), |e| e.source()).any(|e| {
+        e.downcast_ref::<EndpointFailure>()
+            .is_some_and(|failure| !failure.reached)
+            || e.downcast_ref::<hyper_util::client::legacy::Error>()
+                .is_some_and(hyper_util::client::legacy::Error::is_connect)
+            || e.downcast_ref::<std::io::Error>()
+                .is_some_and(|io| io.kind() == std::io::ErrorKind::ConnectionRefused)
+    })
+}
+
+/// `scheme://authority` of `uri`, with any password hidden.
+fn endpoint_of(uri: &str) -> String {
+    let end = uri.find("://").map_or(uri.len(), |at| {
+        uri[at + 3..].find('/').map_or(uri.len(), |p| at + 3 + p)
+    });
+    redact_url(&uri[..end])
+}
+
+/// Wraps every connection error in an [`EndpointFailure`], keeping its kind (which decides how
+/// the SDK retries it) and what it knows of the connection.
+#[derive(Debug)]
+struct NamingEndpoint(SharedHttpConnector);
+
+impl HttpConnector for NamingEndpoint {
+    fn call(&self, request: HttpRequest) -> HttpConnectorFuture {
+        let endpoint = endpoint_of(request.uri());
+        let call = self.0.call(request);
+        HttpConnectorFuture::new(async move {
+            call.await.map_err(|err| {
+                let reached = !never_connected(&err);
+                let connection = err.connection_metadata().cloned();
+                let (timeout, io, user, other) =
+                    (err.is_timeout(), err.is_io(), err.is_user(), err.as_other());
+                let source: aws_smithy_runtime_api::box_error::BoxError =
+                    Box::new(EndpointFailure {
+                        endpoint,
+                        reached,
+                        source: err.into_source(),
+                    });
+                let named = if timeout {
+                    ConnectorError::timeout(source)
+                } else if io {
+                    ConnectorError::io(source)
+                } else if user {
+                    ConnectorError::user(source)
+                } else {
+                    ConnectorError::other(source, other)
+                };
+                match (connection, reached) {
+                    (Some(connection), _) => named.with_connection(connection),
+                    (None, false) => named.never_connected(),
+                    (None, true) => named,
+                }
+            })
+        })
     }
 }
 

@@ -1,6 +1,7 @@
-//! The AWS layer: client configuration, error classification and retries. It knows the
+//! The AWS layer: client configuration, error classification, time limits and retries. It knows the
 //! Lookout for Vision SDK but nothing about Terraform.
 
+pub mod budget;
 pub mod client;
 pub mod config;
 pub mod error;

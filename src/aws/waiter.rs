@@ -89,7 +89,8 @@ impl<T> WaitError<T> {
 }
 
 /// Polls `poll` until it reports [`Phase::Done`] (returning that observation), a failure, the
-/// time limit, or cancellation. The first poll happens at once.
+/// time limit, or cancellation. The first poll happens at once. A poll still unanswered at the
+/// time limit is abandoned: polls only read, and the limit is the user's.
 pub async fn wait_until<T, F, Fut>(
     timeout: Duration,
     cancel: &CancellationToken,
@@ -105,8 +106,13 @@ where
     let mut polls = 0u32;
     loop {
         let observation = tokio::select! {
+            // An answer that is ready counts, even at the deadline.
+            biased;
             result = poll() => result.map_err(WaitError::Api)?,
             _ = cancel.cancelled() => return Err(WaitError::Cancelled { last }),
+            _ = tokio::time::sleep_until(deadline) => {
+                return Err(WaitError::TimedOut { last, waited: start.elapsed() })
+            }
         };
         polls += 1;
         match observation.phase {
@@ -237,6 +243,30 @@ mod tests {
             matches!(err, WaitError::TimedOut { waited, .. } if waited == Duration::from_secs(30))
         );
         assert_eq!(start.elapsed(), Duration::from_secs(30));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_poll_that_does_not_answer_is_cut_at_the_deadline() {
+        let polls = AtomicU32::new(0);
+        let start = Instant::now();
+        let err = wait_until(Duration::from_secs(90), &CancellationToken::new(), || {
+            let first = polls.fetch_add(1, Ordering::SeqCst) == 0;
+            async move {
+                if !first {
+                    // The endpoint hangs from the second poll on.
+                    std::future::pending::<()>().await;
+                }
+                Ok(observation(Phase::Pending, "TRAINING"))
+            }
+        })
+        .await
+        .unwrap_err();
+        assert_eq!(err.last_status(), Some("TRAINING"));
+        assert!(
+            matches!(err, WaitError::TimedOut { waited, .. } if waited == Duration::from_secs(90))
+        );
+        assert_eq!(start.elapsed(), Duration::from_secs(90));
+        assert_eq!(polls.load(Ordering::SeqCst), 2);
     }
 
     #[tokio::test(start_paused = true)]

@@ -123,7 +123,8 @@ pub trait Resource<C>: Send + Sync {
     /// Adjusts a create or update plan after the framework's rules were applied: values that
     /// can be known at plan time (such as tags merged with provider defaults), and what the
     /// `prior` state alone calls for (null on create), such as finishing or replacing an object
-    /// whose last change did not complete. Errors here stop the plan.
+    /// whose last change did not complete. Errors here stop the plan: rules over values only the
+    /// plan holds (such as the number of tags once the provider's defaults are merged in).
     fn modify_plan(
         &self,
         _client: Option<&C>,

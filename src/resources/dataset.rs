@@ -13,9 +13,9 @@ use super::typed::{read_value, Object, ShapeError, Typed, TIMEOUTS};
 use super::unfinished::{self, NextStep};
 use super::{
     api_failure, import_how, project_name_attribute, retry_failure, s3, split_id, timestamp,
-    wait_failure, Action, Limit, Subject,
+    unknown_outcome, wait_failure, Action, Limit, Subject,
 };
-use crate::aws::retry::{retry_conflicts, RetryError};
+use crate::aws::retry::{retry_conflicts, retry_unanswered, RetryError};
 use crate::aws::waiter::{wait_until, Observation, Phase, WaitError};
 use crate::aws::{client_token, ApiError, Client};
 use crate::framework::diag::{Diagnostic, Diagnostics, Severity};
@@ -367,6 +367,23 @@ impl<'a> Key<'a> {
     }
 }
 
+/// What to do when CreateDataset meets a conflict: the project already has a dataset of this
+/// type (one per type is the service's rule, so a replacement cannot be created before the
+/// dataset it replaces is deleted), or one is being deleted.
+fn already_has_one(key: &Key<'_>) -> String {
+    format!(
+        "Project {project:?} already has a {kind} dataset, or one is still being deleted: a \
+         project holds one dataset of each type. If this create replaces a dataset and the \
+         resource sets `lifecycle {{ create_before_destroy = true }}`, remove that setting: \
+         the replacement can only be created once the old dataset is deleted. If a dataset is \
+         being deleted, apply again once it is gone. If the existing dataset is not managed by \
+         Terraform, delete it, or, to manage it, {import}",
+        project = key.project,
+        kind = key.dataset_type,
+        import = import_how(TYPE_NAME, &key.id)
+    )
+}
+
 /// Classifies a described dataset for the create waiter.
 fn creation_phase(description: &DatasetDescription) -> Phase {
     match description.status() {
@@ -526,30 +543,43 @@ impl Resource<Client> for Dataset {
     async fn create(&self, ctx: &Context<'_, Client>, planned: &Value) -> Result<Value, Failure> {
         let planned: DatasetState = read_value(TYPE_NAME, planned)?;
         let key = Key::of(&planned);
-        let mut request = ctx
-            .client
-            .api()
-            .create_dataset()
-            .project_name(key.project)
-            .dataset_type(key.dataset_type)
-            .client_token(client_token());
-        if let Some(source) = &planned.source {
-            request = request.dataset_source(source.to_sdk());
+        // One token for every attempt: a create whose answer was lost is asked again, and the
+        // service answers with the dataset it created.
+        let token = client_token();
+        let created = retry_unanswered(ctx.timeout, &ctx.cancel, || async {
+            ctx.client
+                .api()
+                .create_dataset()
+                .project_name(key.project)
+                .dataset_type(key.dataset_type)
+                .set_dataset_source(planned.source.as_ref().map(Source::to_sdk))
+                .client_token(&token)
+                .send()
+                .await
+                .map_err(|err| ApiError::from_sdk("CreateDataset", err))
+        })
+        .await;
+        match created {
+            Ok(_) => {}
+            Err(RetryError::Failed(err)) => {
+                let advice = err.is_conflict().then(|| already_has_one(&key));
+                return Err(
+                    api_failure(Action::Create, key.subject(), &err, advice.as_deref()).into(),
+                );
+            }
+            Err(err) => {
+                let diag = retry_failure(
+                    Action::Create,
+                    key.subject(),
+                    Limit::of(Operation::Create, ctx),
+                    &err,
+                    "it answers",
+                    None,
+                );
+                let identified = planned.observed(&DatasetDescription::builder().build());
+                return Err(unknown_outcome(diag, &err, identified.write()));
+            }
         }
-        request.send().await.map_err(|err| {
-            let err = ApiError::from_sdk("CreateDataset", err);
-            let advice = err.is_conflict().then(|| {
-                format!(
-                    "Project {:?} already has a {} dataset, or one is still being deleted. If \
-                     it is being deleted, apply again once it is gone. To manage the existing \
-                     one with Terraform, {}",
-                    key.project,
-                    key.dataset_type,
-                    import_how(TYPE_NAME, &key.id)
-                )
-            });
-            api_failure(Action::Create, key.subject(), &err, advice.as_deref())
-        })?;
 
         // The dataset exists from here on: any failure below keeps it in the state.
         imported(ctx, &key, &planned, Operation::Create).await

@@ -5,15 +5,16 @@ use std::time::Duration;
 
 use aws_sdk_lookoutvision::primitives::{DateTime, DateTimeFormat};
 
-use crate::aws::retry::RetryError;
+use crate::aws::budget::UNANSWERED_BUDGET;
+use crate::aws::retry::{RetryError, IN_FLIGHT_GRACE};
 use crate::aws::waiter::WaitError;
 use crate::aws::{ApiError, ErrorKind};
-use crate::framework::diag::Diagnostic;
-use crate::framework::resource::{invalid_import_id, Context};
+use crate::framework::diag::{AttributePath, Diagnostic, Diagnostics, Severity};
+use crate::framework::resource::{invalid_import_id, Context, Failure};
 use crate::framework::schema::Attribute;
 use crate::framework::timeouts::{format_duration, Operation};
 use crate::framework::validate;
-use crate::framework::value::Type;
+use crate::framework::value::{Type, Value};
 
 pub mod dataset;
 pub mod identity;
@@ -176,6 +177,8 @@ fn timed_out_advice(limit: Limit) -> String {
 const INTERRUPTED: &str = "Terraform was interrupted (for example with Ctrl-C)";
 /// How it ends: every operation returns the state known so far, so nothing is lost or orphaned.
 const KEPT: &str = "It is kept in the state; run the command again to finish.";
+/// How it ends for an object the service had not numbered yet: there is nothing to keep.
+const NOT_KEPT: &str = "The provider never learnt which object it is, so none is in the state.";
 
 /// `text` ending with a full stop, unless it already ends a sentence.
 fn sentence(text: String) -> String {
@@ -201,11 +204,18 @@ fn generic_advice(err: &ApiError) -> String {
         ErrorKind::Internal => "The service failed on its side, and the provider's retries ran \
              out. Run the command again later, or raise `max_retries` in the provider block."
             .to_owned(),
-        ErrorKind::Transport => "Check that the endpoint is right and running: the provider's \
-             `endpoints { lookoutvision = \"...\" }`, or the AWS_ENDPOINT_URL_LOOKOUTVISION \
+        ErrorKind::Unreachable => format!(
+            "The provider tried to connect for {} (long enough for an endpoint to restart). \
+             Check that the endpoint is right and running: the provider's \
+             `endpoints {{ lookoutvision = \"...\" }}`, or the AWS_ENDPOINT_URL_LOOKOUTVISION \
              environment variable. AWS closed Amazon Lookout for Vision on 2025-10-31, so the \
              endpoint must be an emulator such as `lookoutvision-emulator`, and it must be \
-             running."
+             running.",
+            format_duration(UNANSWERED_BUDGET)
+        ),
+        ErrorKind::NoAnswer => "The endpoint took the request but its answer never came (the \
+             connection dropped, or no answer came in time). Run the command again; if it keeps \
+             happening, check the endpoint and any proxy between it and the provider."
             .to_owned(),
         ErrorKind::QuotaExceeded => "Delete Lookout for Vision resources that are no longer \
              needed, or ask for a higher service quota, then apply again."
@@ -259,10 +269,31 @@ pub fn retry_failure(
     advice: Option<&str>,
 ) -> Diagnostic {
     let verb = action.verb();
+    let kept = match subject {
+        Subject::New { .. } => NOT_KEPT,
+        _ => KEPT,
+    };
     match err {
         RetryError::Failed(api) => Diagnostic::error(
             failed(action, subject),
             api_detail(api, &consequence(limit), None),
+        ),
+        RetryError::TimedOut {
+            last,
+            attempts,
+            waited,
+        } if last.is_unanswered() => Diagnostic::error(
+            format!("Timed out {} {subject}", action.gerund()),
+            format!(
+                "{} got no answer: the provider repeated it with the same client token for {} \
+                 ({attempts} attempts), which the service answers with the first call's \
+                 outcome instead of acting twice. The last failure was: {}\n\nWhether the \
+                 service acted is unknown. {}",
+                last.operation,
+                format_duration(*waited),
+                sentence(last.to_string()),
+                timed_out_advice(limit)
+            ),
         ),
         RetryError::TimedOut {
             last,
@@ -279,18 +310,67 @@ pub fn retry_failure(
                 timed_out_advice(limit)
             ),
         ),
-        RetryError::Cancelled { last } => Diagnostic::error(
+        RetryError::Cancelled {
+            abandoned: true, ..
+        } => Diagnostic::error(
+            format!("Interrupted while {} {subject}", action.gerund()),
+            format!(
+                "{INTERRUPTED} while a call to {verb} it was in flight, and the service did not \
+                 answer within {} more, so whether it acted is unknown. {kept}",
+                format_duration(IN_FLIGHT_GRACE)
+            ),
+        ),
+        RetryError::Cancelled {
+            last: Some(last), ..
+        } if last.is_unanswered() => Diagnostic::error(
+            format!("Interrupted while {} {subject}", action.gerund()),
+            format!(
+                "{INTERRUPTED} while the provider repeated a call whose answer was lost, so \
+                 whether the service acted is unknown. The last failure was: {} {kept}",
+                sentence(last.to_string())
+            ),
+        ),
+        RetryError::Cancelled { last, .. } => Diagnostic::error(
             format!("Interrupted while {} {subject}", action.gerund()),
             match last {
                 Some(last) => format!(
                     "{INTERRUPTED} while the provider retried, because the service refuses to \
-                     {verb} it until {until}. The last answer was: {} {KEPT}",
+                     {verb} it until {until}. The last answer was: {} {kept}",
                     sentence(last.to_string())
                 ),
-                None => format!("{INTERRUPTED} before the provider could {verb} it. {KEPT}"),
+                None => format!("{INTERRUPTED} before the provider could {verb} it. {kept}"),
             },
         ),
     }
+}
+
+/// The failure of a create whose outcome `err` may leave unknown, for an object whose identity
+/// is known before the service answers (a project's name, a dataset's project and type). When
+/// the service may have created it, the identity is kept in the state (`identified`, the
+/// planned state with nothing the service reports) so that the next refresh settles it: an
+/// object that exists is adopted instead of failing "already exists", and one that does not is
+/// dropped and created. An interruption keeps it untainted, as interruptions do elsewhere.
+pub fn unknown_outcome(diag: Diagnostic, err: &RetryError, identified: Value) -> Failure {
+    let unknown = match err {
+        RetryError::Failed(_) => false,
+        RetryError::TimedOut { last, .. } => last.is_unanswered(),
+        RetryError::Cancelled { last, abandoned } => {
+            *abandoned || last.as_ref().is_some_and(ApiError::is_unanswered)
+        }
+    };
+    if !unknown {
+        return diag.into();
+    }
+    let mut diag = diag;
+    diag.detail.push_str(
+        "\n\nThe provider keeps it in the state, so that the next plan reads it back: if the \
+         service did not create it, Terraform reports it as deleted outside Terraform and \
+         creates it.",
+    );
+    if matches!(err, RetryError::Cancelled { .. }) {
+        diag.severity = Severity::Warning;
+    }
+    Failure::from(diag).with_state(identified)
 }
 
 /// The diagnostic for a wait that did not reach `target`, which completes "the provider waited
@@ -348,6 +428,33 @@ pub fn wait_failure<T>(
             failed(action, subject),
             api_detail(api, &consequence(limit), None),
         ),
+    }
+}
+
+/// The most tags the service accepts on one resource.
+pub const MAX_TAGS: usize = 200;
+
+/// Checks, for a resource's [`modify_plan`](crate::framework::resource::Resource::modify_plan),
+/// that its planned `tags_all` (its `tags` merged over the provider's `default_tags`) holds no
+/// more tags than the service accepts: the `tags` validator sees only the resource's own.
+pub fn check_merged_tags(planned: &Value, diags: &mut Diagnostics) {
+    let all = planned.get("tags_all");
+    let Some(count) = all.entries().map(|entries| entries.len()) else {
+        return;
+    };
+    if count > MAX_TAGS {
+        let own = planned.get("tags").entries().map_or(0, |e| e.len());
+        diags.push(
+            Diagnostic::error(
+                "Invalid value for tags",
+                format!(
+                    "tags and the provider's default_tags make {count} tags together ({own} of \
+                     this resource's own), but the service accepts at most {MAX_TAGS} on one \
+                     resource. Remove tags here or from `default_tags` in the provider block."
+                ),
+            )
+            .at(AttributePath::root("tags")),
+        );
     }
 }
 
@@ -557,7 +664,8 @@ mod tests {
             (ErrorKind::AccessDenied, "`lookoutvision:DeleteModel`"),
             (ErrorKind::Throttling, "raise `max_retries`"),
             (ErrorKind::Internal, "raise `max_retries`"),
-            (ErrorKind::Transport, "AWS_ENDPOINT_URL_LOOKOUTVISION"),
+            (ErrorKind::Unreachable, "AWS_ENDPOINT_URL_LOOKOUTVISION"),
+            (ErrorKind::NoAnswer, "its answer never came"),
             (ErrorKind::QuotaExceeded, "service quota"),
             (ErrorKind::Validation, "Correct the value"),
             (ErrorKind::NotFound, "Check that the project"),
@@ -635,6 +743,7 @@ mod tests {
 
         let interrupted = RetryError::Cancelled {
             last: Some(conflict()),
+            abandoned: false,
         };
         let diag = retry_failure(
             Action::Delete,
@@ -655,7 +764,10 @@ mod tests {
             Action::Delete,
             MODEL,
             limit(Operation::Delete),
-            &RetryError::Cancelled { last: None },
+            &RetryError::Cancelled {
+                last: None,
+                abandoned: false,
+            },
             until,
             None,
         );
@@ -775,6 +887,114 @@ mod tests {
             &SERVICE,
             &["once that change has finished"],
         );
+    }
+
+    #[test]
+    fn merged_tags_over_the_limit_fail_the_plan_naming_tags() {
+        let tags = |n: usize| {
+            Value::Map(
+                (0..n)
+                    .map(|i| (format!("k{i}"), Value::from(format!("v{i}"))))
+                    .collect(),
+            )
+        };
+        let planned =
+            |own: usize, all: usize| Value::object([("tags", tags(own)), ("tags_all", tags(all))]);
+        let mut diags = Diagnostics::default();
+        check_merged_tags(&planned(150, MAX_TAGS), &mut diags);
+        check_merged_tags(&Value::object([("tags_all", Value::Unknown)]), &mut diags);
+        assert!(diags.is_empty(), "{diags:?}");
+        check_merged_tags(&planned(150, MAX_TAGS + 1), &mut diags);
+        assert!(diags.has_errors());
+        let diag = &diags.0[0];
+        assert_eq!(diag.summary, "Invalid value for tags");
+        assert_eq!(diag.path, Some(AttributePath::root("tags")));
+        assert!(
+            diag.detail.contains("make 201 tags together (150 of"),
+            "{diag:?}"
+        );
+        assert!(diag.detail.contains("at most 200"), "{diag:?}");
+    }
+
+    #[test]
+    fn lost_answers_and_abandoned_calls_say_the_outcome_is_unknown_and_keep_the_identity() {
+        let lost = api_error(
+            ErrorKind::NoAnswer,
+            "",
+            "no answer from http://127.0.0.1:1: connection closed before message completed",
+        );
+        let timed_out = RetryError::TimedOut {
+            last: lost.clone(),
+            attempts: 9,
+            waited: Duration::from_secs(3600),
+        };
+        let diag = retry_failure(
+            Action::Delete,
+            MODEL,
+            limit(Operation::Delete),
+            &timed_out,
+            "never",
+            None,
+        );
+        assert_complete(
+            &diag,
+            "Timed out deleting",
+            &["no answer from http://127.0.0.1:1"],
+            &[
+                "DeleteModel got no answer",
+                "same client token",
+                "9 attempts",
+                "Whether the service acted is unknown",
+                r#"`timeouts { delete = "..." }`"#,
+            ],
+        );
+        let identified = Value::object([("id", "boards:1".into())]);
+        let kept = unknown_outcome(diag, &timed_out, identified.clone());
+        assert_eq!(kept.partial_state.as_ref(), Some(&identified));
+        assert!(
+            kept.diagnostics.has_errors(),
+            "a timed-out create is tainted"
+        );
+
+        let abandoned = RetryError::Cancelled {
+            last: None,
+            abandoned: true,
+        };
+        let diag = retry_failure(
+            Action::Create,
+            MODEL,
+            limit(Operation::Create),
+            &abandoned,
+            "never",
+            None,
+        );
+        assert_complete(
+            &diag,
+            "Interrupted while creating",
+            &[],
+            &["did not answer within 5s", "whether it acted is unknown"],
+        );
+        let kept = unknown_outcome(diag, &abandoned, identified.clone());
+        assert_eq!(kept.partial_state.as_ref(), Some(&identified));
+        assert!(
+            !kept.diagnostics.has_errors(),
+            "an interruption keeps it untainted"
+        );
+        assert!(kept.diagnostics.0[0].detail.contains("reads it back"));
+
+        // A final answer is no unknown outcome: nothing is kept.
+        let refused = RetryError::Failed(conflict());
+        let diag = retry_failure(
+            Action::Create,
+            MODEL,
+            limit(Operation::Create),
+            &refused,
+            "never",
+            None,
+        );
+        assert!(unknown_outcome(diag, &refused, identified)
+            .partial_state
+            .is_none());
     }
 
     #[test]

@@ -8,11 +8,11 @@ use aws_sdk_lookoutvision::types::{ProjectDescription, ProjectMetadata};
 use super::identity::{self, ACCOUNT_FROM_ARN};
 use super::typed::{read_value, Object, ShapeError, Typed, TIMEOUTS};
 use super::{
-    api_failure, import_how, project_name_attribute, retry_failure, timestamp, Action, Limit,
-    Subject,
+    api_failure, import_how, project_name_attribute, retry_failure, timestamp, unknown_outcome,
+    Action, Limit, Subject,
 };
 use crate::aws::pages::{page_size, Page, Pages};
-use crate::aws::retry::{retry_conflicts, RetryError};
+use crate::aws::retry::{retry_conflicts, retry_unanswered, RetryError};
 use crate::aws::{client_token, ApiError, Client};
 use crate::framework::diag::{Diagnostic, Diagnostics};
 use crate::framework::identity::{IdentityAttribute, IdentitySchema};
@@ -146,16 +146,23 @@ impl Resource<Client> for Project {
     async fn create(&self, ctx: &Context<'_, Client>, planned: &Value) -> Result<Value, Failure> {
         let planned: ProjectState = read_value(TYPE_NAME, planned)?;
         let name = planned.name.as_str();
-        let output = ctx
-            .client
-            .api()
-            .create_project()
-            .project_name(name)
-            .client_token(client_token())
-            .send()
-            .await
-            .map_err(|err| {
-                let err = ApiError::from_sdk("CreateProject", err);
+        // One token for every attempt: a create whose answer was lost is asked again, and the
+        // service answers with the project it created.
+        let token = client_token();
+        let created = retry_unanswered(ctx.timeout, &ctx.cancel, || async {
+            ctx.client
+                .api()
+                .create_project()
+                .project_name(name)
+                .client_token(&token)
+                .send()
+                .await
+                .map_err(|err| ApiError::from_sdk("CreateProject", err))
+        })
+        .await;
+        let output = match created {
+            Ok(output) => output,
+            Err(RetryError::Failed(err)) => {
                 let advice = err.is_conflict().then(|| {
                     format!(
                         "A project named {name:?} already exists. Choose another name, or, to \
@@ -163,8 +170,26 @@ impl Resource<Client> for Project {
                         import_how(TYPE_NAME, name)
                     )
                 });
-                api_failure(Action::Create, planned.subject(), &err, advice.as_deref())
-            })?;
+                return Err(api_failure(
+                    Action::Create,
+                    planned.subject(),
+                    &err,
+                    advice.as_deref(),
+                )
+                .into());
+            }
+            Err(err) => {
+                let diag = retry_failure(
+                    Action::Create,
+                    planned.subject(),
+                    Limit::of(Operation::Create, ctx),
+                    &err,
+                    "it answers",
+                    None,
+                );
+                return Err(unknown_outcome(diag, &err, planned.write()));
+            }
+        };
         let metadata = output.project_metadata();
         let created = ProjectState {
             arn: metadata.and_then(|m| m.project_arn()).map(str::to_owned),
@@ -204,21 +229,36 @@ impl Resource<Client> for Project {
     async fn delete(&self, ctx: &Context<'_, Client>, current: &Value) -> Result<(), Failure> {
         let current: ProjectState = read_value(TYPE_NAME, current)?;
         let name = current.name.as_str();
+        let started = tokio::time::Instant::now();
         // One token for every attempt: a retried call the service already accepted is a replay.
         let token = client_token();
         let result = retry_conflicts(ctx.timeout, &ctx.cancel, || async {
-            ctx.client
+            let deleted = ctx
+                .client
                 .api()
                 .delete_project()
                 .project_name(name)
                 .client_token(&token)
                 .send()
                 .await
-                .map_err(|err| ApiError::from_sdk("DeleteProject", err))
+                .map_err(|err| ApiError::from_sdk("DeleteProject", err));
+            match deleted {
+                // A conflict is worth waiting out only while what blocks the deletion is being
+                // deleted itself; anything else stays until someone deletes it.
+                Err(conflict) if conflict.is_conflict() => {
+                    match stuck_children(ctx.client, name, started.elapsed()).await {
+                        Some(stuck) => Ok(Err(Blocked { conflict, stuck })),
+                        None => Err(conflict),
+                    }
+                }
+                other => other.map(|_| Ok(())),
+            }
         })
         .await;
         match result {
-            Ok(_) => Ok(()),
+            Ok(Ok(())) => Ok(()),
+            Ok(Err(blocked)) => Err(blocked.diagnostic(&current).into()),
+            // Gone, including when a replay of a delete whose answer was lost finds it gone.
             Err(RetryError::Failed(err)) if err.is_not_found() => Ok(()),
             Err(err) => Err(retry_failure(
                 Action::Delete,
@@ -369,6 +409,99 @@ impl ListResource<Client> for ProjectList {
         }
         Ok(())
     }
+}
+
+/// How long a project's deletion waits out children that are not being deleted before it names
+/// them. Terraform deletes the children it manages before their project, but it deletes a child
+/// that names its project by a literal string (not a reference) at the same time as the project:
+/// its deletion starts within moments.
+const UNDELETED_GRACE: Duration = Duration::from_secs(10);
+
+/// A child of a project that keeps the project from being deleted and is not being deleted.
+#[derive(Debug, PartialEq, Eq)]
+struct Child {
+    /// `dataset "train"` or `model version 2`.
+    what: String,
+    /// Its import ID.
+    id: String,
+    /// The resource type that imports it.
+    type_name: &'static str,
+    /// Its status.
+    status: String,
+}
+
+/// A deletion refused while the project holds children that nobody is deleting.
+struct Blocked {
+    conflict: ApiError,
+    stuck: Vec<Child>,
+}
+
+impl Blocked {
+    fn diagnostic(&self, project: &ProjectState) -> Diagnostic {
+        let name = &project.name;
+        let list: Vec<String> = self
+            .stuck
+            .iter()
+            .map(|child| {
+                format!(
+                    "  - {} of project {name:?} (status {}), not managed by this configuration \
+                     (or not being destroyed with it): terraform import {}.<name> {}",
+                    child.what, child.status, child.type_name, child.id
+                )
+            })
+            .collect();
+        Diagnostic::error(
+            format!(
+                "Cannot delete {}: it holds objects nobody is deleting",
+                project.subject()
+            ),
+            format!(
+                "{} The project still holds:\n{}\nThe service deletes a project only once its \
+                 datasets and models are gone, and these are not being deleted, so waiting would \
+                 not help. Delete them (or import them with the commands above into this \
+                 configuration, so that Terraform deletes them with the project), then run the \
+                 command again.",
+                super::sentence(self.conflict.to_string()),
+                list.join("\n")
+            ),
+        )
+    }
+}
+
+/// The children of project `name` that keep it from being deleted and are not being deleted,
+/// once `waited` is past [`UNDELETED_GRACE`]; `None` while every child is being deleted (or
+/// the children cannot be read, when the conflict is simply retried).
+async fn stuck_children(client: &Client, name: &str, waited: Duration) -> Option<Vec<Child>> {
+    use aws_sdk_lookoutvision::types::{DatasetStatus, ModelStatus};
+    if waited < UNDELETED_GRACE {
+        return None;
+    }
+    let description = describe_project(client, name).await.ok()?;
+    let models = crate::resources::model::list_models(client, name, None, usize::MAX)
+        .await
+        .ok()?;
+    let datasets = description.datasets().iter().filter_map(|dataset| {
+        let kind = dataset.dataset_type()?;
+        let status = dataset.status()?;
+        (*status != DatasetStatus::DeleteInProgress).then(|| Child {
+            what: format!("dataset {kind:?}"),
+            id: format!("{name}:{kind}"),
+            type_name: "lookoutvision_dataset",
+            status: status.as_str().to_owned(),
+        })
+    });
+    let models = models.iter().filter_map(|model| {
+        let version = model.model_version()?;
+        let status = model.status()?;
+        (*status != ModelStatus::Deleting).then(|| Child {
+            what: format!("model version {version}"),
+            id: format!("{name}:{version}"),
+            type_name: "lookoutvision_model",
+            status: status.as_str().to_owned(),
+        })
+    });
+    let stuck: Vec<Child> = datasets.chain(models).collect();
+    (!stuck.is_empty()).then_some(stuck)
 }
 
 /// DescribeProject: project `name` as the service describes it.

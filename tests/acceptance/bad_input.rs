@@ -78,7 +78,14 @@ fn data(type_name: &str, body: &str) -> String {
 }
 
 fn many_tags(count: usize) -> String {
-    let entries: Vec<String> = (0..count).map(|i| format!("    k{i} = \"v\"")).collect();
+    many_tags_named("k", count)
+}
+
+/// A map of `count` tags whose keys start with `prefix`.
+fn many_tags_named(prefix: &str, count: usize) -> String {
+    let entries: Vec<String> = (0..count)
+        .map(|i| format!("    {prefix}{i} = \"v\""))
+        .collect();
     format!("{{\n{}\n  }}", entries.join("\n"))
 }
 
@@ -131,6 +138,11 @@ fn catalogue() -> Vec<Case> {
         resource(model_with("  kms_key_id = \"\""), "kms_key_id", "between 1 and 2048 characters"),
         resource(model_with("  kms_key_id = \"-key\""), "kms_key_id", "a KMS key ID, alias or ARN"),
         resource(model_with(&format!("  tags = {}", many_tags(201))), "tags", "a map of at most 200 entries"),
+        // Each map is within the limit; merged they are not.
+        Case {
+            provider_extra: format!("  default_tags {{\n    tags = {}\n  }}", many_tags_named("d", 150)),
+            ..resource(model_with(&format!("  tags = {}", many_tags_named("m", 60))), "tags", "make 210 tags together (60 of this resource's own), but the service accepts at most 200")
+        },
         resource(model_with("  tags = {\n    \"\" = \"v\"\n  }"), "tags[\"\"]", "between 1 and 128 characters"),
         resource(model_with("  tags = {\n    \"bad!\" = \"v\"\n  }"), "tags[\"bad!\"]", "letters, digits, spaces and the characters"),
         resource(model_with(&format!("  tags = {{\n    k = \"{}\"\n  }}", "v".repeat(257))), "tags[\"k\"]", "between 0 and 256 characters"),

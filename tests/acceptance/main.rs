@@ -8,6 +8,7 @@ mod distribution;
 mod examples;
 mod interrupts;
 mod move_state;
+mod outcomes;
 mod project;
 mod reliability;
 mod settings;

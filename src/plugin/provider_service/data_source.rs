@@ -1,7 +1,7 @@
 //! ValidateDataResourceConfig and ReadDataSource: a data source's configuration checked as a
 //! resource's is, then read through the configured client.
 
-use super::{convert, diags_only, pb, DataSourceType, ProviderService};
+use super::{bounded_read, convert, diags_only, pb, DataSourceType, ProviderService};
 use crate::framework::diag::{AttributePath, Diagnostic, Diagnostics};
 use crate::framework::resource::Provider;
 use crate::framework::value::Value;
@@ -62,7 +62,8 @@ impl<P: Provider> ProviderService<P> {
         }
         let client = self.configured_client()?;
         let ctx = self.read_context(client.as_ref());
-        let state = ds.data_source.read(&ctx, &config).await?;
+        let what = format!("data source {}", req.type_name);
+        let state = bounded_read(&ctx, &what, ds.data_source.read(&ctx, &config)).await?;
         if state.is_null() || !state.is_wholly_known() {
             return Err(Diagnostic::error(
                 format!("{} returned an incomplete value", req.type_name),

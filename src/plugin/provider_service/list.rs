@@ -14,7 +14,9 @@ use tokio::sync::oneshot;
 use tokio_stream::wrappers::ReceiverStream;
 use tonic::codegen::BoxStream;
 
-use super::{convert, diags_only, pb, ListType, ProviderService, ResourceType, READ_TIMEOUT};
+use super::{
+    convert, diags_only, pb, read_timed_out, ListType, ProviderService, ResourceType, READ_TIMEOUT,
+};
 use crate::framework::diag::{AttributePath, Diagnostic, Diagnostics};
 use crate::framework::list::{Found, ListRequest, ListSink};
 use crate::framework::resource::{Context, Provider};
@@ -104,6 +106,7 @@ impl<P: Provider> ProviderService<P> {
                 tokio::select! {
                     listed = list.list(&ctx, &request, &mut sink) => listed.err().unwrap_or_default(),
                     () = cancel.cancelled() => interrupted(&type_name).into(),
+                    () = tokio::time::sleep(READ_TIMEOUT) => read_timed_out(&type_name, READ_TIMEOUT).into(),
                     () = abandoned => Diagnostics::default(),
                 }
             };

@@ -47,9 +47,44 @@ mod validate;
 /// Import writes it, plan reads it, and apply spends it.
 const IMPORTED: &[u8] = br#"{"imported":true}"#;
 
-/// Reads (refreshes and data sources) have no `timeouts` entry; this bounds one whose API calls
-/// keep being retried.
+/// Reads (refreshes, data sources and lists) have no `timeouts` entry; this bounds one whose
+/// calls keep being retried or answer slowly, so that `terraform plan` always ends. It is far
+/// above what a healthy read takes (one or two calls, or a page per 100 objects).
 const READ_TIMEOUT: Duration = Duration::from_secs(5 * 60);
+
+/// Runs `read` (`what`, e.g. `lookoutvision_project "demo"`) within its context's limit and
+/// until Terraform asks the provider to stop. A read changes nothing, so abandoning one is safe.
+async fn bounded_read<C, T, E: From<Diagnostic>>(
+    ctx: &Context<'_, C>,
+    what: &str,
+    read: impl std::future::Future<Output = Result<T, E>>,
+) -> Result<T, E> {
+    tokio::select! {
+        result = read => result,
+        () = ctx.cancel.cancelled() => Err(Diagnostic::error(
+            format!("Interrupted while reading {what}"),
+            format!(
+                "Terraform was interrupted (for example with Ctrl-C) before the provider had read \
+                 {what}. Nothing was changed; run the command again."
+            ),
+        )
+        .into()),
+        () = tokio::time::sleep(ctx.timeout) => Err(read_timed_out(what, ctx.timeout).into()),
+    }
+}
+
+/// The error of a read that took longer than `limit`.
+fn read_timed_out(what: &str, limit: Duration) -> Diagnostic {
+    Diagnostic::error(
+        format!("Timed out reading {what}"),
+        format!(
+            "The provider gave up reading {what} after {}: reads have no `timeouts` entry, and are \
+             bounded so that a service that answers too slowly cannot hold up the command. Check \
+             that the provider's endpoint is healthy, then run the command again.",
+            crate::framework::timeouts::format_duration(limit)
+        ),
+    )
+}
 
 /// Cancels every in-flight wait and retry when Terraform sends `StopProvider`, then re-arms so
 /// that later operations (such as the state-saving after an interrupted apply) still run.
@@ -435,5 +470,40 @@ impl<P: Provider> ProviderRpc for ProviderService<P> {
         _: Request<pb::stop_provider::Request>,
     ) -> Result<Response<pb::stop_provider::Response>, Status> {
         Ok(Response::new(self.stop_operations()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test(start_paused = true)]
+    async fn a_read_that_does_not_finish_is_cut_at_its_limit() {
+        let ctx = Context {
+            client: &(),
+            cancel: CancellationToken::new(),
+            timeout: READ_TIMEOUT,
+        };
+        let start = tokio::time::Instant::now();
+        let err = bounded_read(
+            &ctx,
+            "widget \"w\"",
+            std::future::pending::<Result<(), Diagnostics>>(),
+        )
+        .await
+        .unwrap_err();
+        assert_eq!(start.elapsed(), READ_TIMEOUT);
+        assert_eq!(err.0[0].summary, "Timed out reading widget \"w\"");
+        assert!(err.0[0].detail.contains("after 5m0s"), "{err:?}");
+
+        ctx.cancel.cancel();
+        let err = bounded_read(
+            &ctx,
+            "widget \"w\"",
+            std::future::pending::<Result<(), Diagnostics>>(),
+        )
+        .await
+        .unwrap_err();
+        assert_eq!(err.0[0].summary, "Interrupted while reading widget \"w\"");
     }
 }

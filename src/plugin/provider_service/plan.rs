@@ -115,6 +115,22 @@ mod tests {
         })
     }
 
+    #[test]
+    fn a_plan_the_resource_refuses_after_modifying_it_fails_with_its_error() {
+        let mut config = widget_state("one");
+        config.set("size", Value::Null);
+        let refused = plan(&Value::Null, &config, b"");
+        assert!(refused.planned_state.is_none());
+        assert_eq!(refused.diagnostics.len(), 1);
+        assert_eq!(refused.diagnostics[0].summary, "Lonely widget");
+
+        let mut config = widget_state("two");
+        config.set("size", Value::Null);
+        let planned = plan(&Value::Null, &config, b"");
+        assert!(planned.diagnostics.is_empty(), "{:?}", planned.diagnostics);
+        assert!(planned.planned_state.is_some());
+    }
+
     #[tokio::test]
     async fn planned_identities_follow_the_planned_state() {
         let held = widget_identity("w", Some("east"), Some("alice"));

@@ -1,7 +1,7 @@
 //! ReadResource: the refresh of one resource instance.
 
 use super::identity::changed_identity;
-use super::{convert, pb, ProviderService};
+use super::{bounded_read, convert, pb, ProviderService};
 use crate::framework::diag::{Diagnostic, Diagnostics};
 use crate::framework::resource::Provider;
 use crate::framework::value::Value;
@@ -45,7 +45,12 @@ impl<P: Provider> ProviderService<P> {
         let client = self.configured_client()?;
         let ctx = self.read_context(client.as_ref());
         let kept = (req.current_state.clone(), req.current_identity.clone());
-        match rt.resource.read(&ctx, &state).await {
+        let what = format!(
+            "{} {:?}",
+            req.type_name,
+            state.get("id").as_str().unwrap_or("(unknown id)")
+        );
+        match bounded_read(&ctx, &what, rt.resource.read(&ctx, &state)).await {
             Ok(Some(new_state)) => {
                 let identity = rt.identity_of(&new_state, &held, Some(client.as_ref()));
                 let mismatches = rt.identity_mismatches(&held, &identity);

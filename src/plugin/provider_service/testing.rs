@@ -149,10 +149,18 @@ impl Resource<Calls> for Widget {
         _client: Option<&Calls>,
         _prior: &Value,
         plan: &mut Planned,
-        _diags: &mut Diagnostics,
+        diags: &mut Diagnostics,
     ) {
         if plan.state.get("size").is_unknown() {
             plan.state.set("size", 1.into());
+        }
+        // The size filled in above is only wrong with this name.
+        let planned = &plan.state;
+        if planned.get("size").as_i64() == Some(1) && planned.get("name").as_str() == Some("one") {
+            diags.push(Diagnostic::error(
+                "Lonely widget",
+                "A widget named one needs a size.",
+            ));
         }
     }
 

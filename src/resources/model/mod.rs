@@ -11,7 +11,10 @@ use aws_sdk_lookoutvision::types::{ModelDescription, ModelMetadata, ModelStatus,
 
 use super::identity::{self, ACCOUNT_FROM_ARN};
 use super::typed::{read_value, Typed};
-use super::{api_failure, import_how, split_id, Action, Subject};
+use super::{
+    api_failure, check_merged_tags, import_how, retry_failure, split_id, Action, Limit, Subject,
+};
+use crate::aws::retry::{retry_unanswered, RetryError};
 use crate::aws::{client_token, ApiError, Client};
 use crate::framework::diag::{AttributePath, Diagnostic, Diagnostics};
 use crate::framework::identity::{IdentityAttribute, IdentitySchema};
@@ -107,22 +110,27 @@ async fn start_training(
 ) -> Result<(Key, ModelDescription), Diagnostic> {
     let project = planned.project_name.as_str();
     let tags_all = planned.all_tags();
-    let created = ctx
-        .client
-        .api()
-        .create_model()
-        .project_name(project)
-        .set_description(planned.description.clone())
-        .set_kms_key_id(planned.kms_key_id.clone())
-        .output_config(output)
-        .set_tags((!tags_all.is_empty()).then(|| tag_list(&tags_all)))
-        // The SDK reuses this token across its own retries, so a retried request that
-        // already reached the service does not start a second training.
-        .client_token(client_token())
-        .send()
-        .await
-        .map_err(|err| {
-            let err = ApiError::from_sdk("CreateModel", err);
+    // One token for every attempt: a CreateModel whose answer was lost is asked again, and the
+    // service answers with the model it started instead of training a second one.
+    let token = client_token();
+    let created = retry_unanswered(ctx.timeout, &ctx.cancel, || async {
+        ctx.client
+            .api()
+            .create_model()
+            .project_name(project)
+            .set_description(planned.description.clone())
+            .set_kms_key_id(planned.kms_key_id.clone())
+            .output_config(output.clone())
+            .set_tags((!tags_all.is_empty()).then(|| tag_list(&tags_all)))
+            .client_token(&token)
+            .send()
+            .await
+            .map_err(|err| ApiError::from_sdk("CreateModel", err))
+    })
+    .await;
+    let created = match created {
+        Ok(created) => created,
+        Err(RetryError::Failed(err)) => {
             let advice = (err.kind == crate::aws::ErrorKind::Validation).then_some(
                 "Training needs the project's train dataset with status CREATE_COMPLETE. If \
                  the dataset is in this configuration, make the model depend on it, for \
@@ -130,8 +138,20 @@ async fn start_training(
                  its status. If the message is about another argument, correct it and apply \
                  again.",
             );
-            api_failure(Action::Create, pending(project), &err, advice)
-        })?;
+            return Err(api_failure(Action::Create, pending(project), &err, advice));
+        }
+        // A model has no name to keep before the service numbers it: say how to find it.
+        Err(err) => {
+            return Err(retry_failure(
+                Action::Create,
+                pending(project),
+                Limit::of(Operation::Create, ctx),
+                &err,
+                "it answers",
+                Some(&unanswered_advice(project)),
+            ))
+        }
+    };
     let metadata = created.model_metadata();
     let version = metadata
         .and_then(|m| m.model_version())
@@ -139,6 +159,16 @@ async fn start_training(
     let key = Key::new(project, version);
     tracing::info!(model = %key.id, "The service accepted the model; waiting for training to finish.");
     Ok((key, accepted(metadata)))
+}
+
+/// What to do when a CreateModel may have started a model the provider cannot name.
+fn unanswered_advice(project: &str) -> String {
+    format!(
+        "The service may have started training a model without the provider learning its \
+         version. List the project's models (for example `aws lookoutvision list-models \
+         --project-name {project}`); to manage one with Terraform, {}",
+        import_how(TYPE_NAME, &format!("{project}:<version>"))
+    )
 }
 
 /// The error for a CreateModel answer without the new model's version: the model may exist,
@@ -149,12 +179,7 @@ fn unnumbered(project: &str) -> Diagnostic {
         Action::Create,
         pending(project),
         &err,
-        Some(&format!(
-            "The service may have started training a model it did not number. List the \
-             project's models (for example `aws lookoutvision list-models --project-name \
-             {project}`); to manage one with Terraform, {}",
-            import_how(TYPE_NAME, &format!("{project}:<version>"))
-        )),
+        Some(&unanswered_advice(project)),
     )
 }
 
@@ -271,10 +296,11 @@ impl Resource<Client> for Model {
         client: Option<&Client>,
         prior: &Value,
         plan: &mut Planned,
-        _diags: &mut Diagnostics,
+        diags: &mut Diagnostics,
     ) {
         if let Some(client) = client {
             plan_tags_all(&client.default_tags, &mut plan.state);
+            check_merged_tags(&plan.state, diags);
         }
         unfinished::plan(prior, plan);
     }
