@@ -340,3 +340,59 @@ fn a_training_that_fails_after_an_interrupt_is_planned_for_replacement() {
     ws.assert_plan_empty(true);
     ws.destroy();
 }
+
+#[test]
+fn ctrl_c_during_a_create_call_saves_what_the_service_answered() {
+    let ws = Workspace::in_process();
+    ws.write_config("resource \"lookoutvision_project\" \"p\" {\n  name = \"slow\"\n}\n");
+    ws.init();
+    ws.emulator.admin_post(
+        "/_emulator/faults",
+        r#"{"operation": "CreateProject", "count": 1, "delay": "2s"}"#,
+    );
+    // The fault is disarmed when the call arrives: terraform is then waiting on it.
+    interrupt_apply(&ws, "the delayed CreateProject call", || {
+        ws.emulator.armed_faults() == 0
+    });
+    // The answer came within the grace a call in flight gets, so the project is saved.
+    let project = kept(&ws, "lookoutvision_project.p");
+    assert!(
+        project["arn"].is_string(),
+        "the answer was saved: {project:#}"
+    );
+
+    ws.apply();
+    assert_eq!(ws.emulator.project_names(), ["slow"]);
+    assert_eq!(ws.emulator.count("CreateProject"), 1, "created once");
+    ws.assert_plan_empty(true);
+}
+
+#[test]
+fn ctrl_c_during_a_destroy_is_finished_by_the_next_destroy() {
+    let ws = Workspace::with(
+        ProviderMode::InProcess,
+        emulator(&[("--delete-duration", "4s")]),
+    );
+    ws.write_config(&stack(""));
+    ws.init();
+    ws.apply();
+
+    let destroy = ws.spawn(&["destroy", "-auto-approve", "-no-color"]);
+    wait_for(Duration::from_secs(60), "the model deletion wait", || {
+        waiting_after(&ws, "DeleteModel", "DescribeModel")
+    });
+    signal(destroy.id(), "INT");
+    let exit = destroy.wait_with_output().expect("terraform exits");
+    assert!(
+        !exit.status.success(),
+        "an interrupted destroy reports failure"
+    );
+    // Interrupted while the model was being deleted: it and its parents are still recorded.
+    assert!(ws.addresses().contains(&"lookoutvision_model.m".to_owned()));
+    assert_eq!(ws.emulator.count("DeleteProject"), 0);
+
+    // The model is still DELETING: the next destroy waits it out and removes the rest.
+    ws.destroy();
+    assert!(ws.emulator.project_names().is_empty());
+    assert!(ws.addresses().is_empty());
+}

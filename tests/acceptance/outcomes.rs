@@ -87,6 +87,39 @@ fn creates_whose_answers_are_lost_are_asked_again_and_saved_once() {
 }
 
 #[test]
+fn a_model_whose_create_answer_is_lost_is_trained_once() {
+    let ws = without_sdk_retries();
+    ws.write_raw_config(&format!(
+        "{}\n{PROJECT_AND_DATASET}{}",
+        ws.provider_config_with("  max_retries = 0"),
+        r#"
+resource "lookoutvision_model" "m" {
+  project_name = lookoutvision_project.p.name
+  output_config {
+    bucket = "output"
+  }
+  depends_on = [lookoutvision_dataset.train]
+}
+"#
+    ));
+    lose_answers(&ws, "CreateModel", 1);
+    let applied = ws.apply();
+    assert_eq!(
+        ws.emulator.count("CreateModel"),
+        2,
+        "one lost answer, then one"
+    );
+    assert_eq!(ws.emulator.model_versions("boards"), ["1"], "one training");
+    assert_eq!(ws.resource("lookoutvision_model.m")["model_version"], "1");
+    assert!(
+        !applied.stdout.contains("other model versions"),
+        "the repeat is not mistaken for a stray version:\n{}",
+        applied.stdout
+    );
+    ws.assert_plan_empty(true);
+}
+
+#[test]
 fn deletes_whose_answers_are_lost_are_finished() {
     let ws = without_sdk_retries();
     ws.apply();

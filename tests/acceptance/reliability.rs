@@ -76,53 +76,28 @@ fn assert_state_matches_emulator(ws: &Workspace) {
 }
 
 #[test]
-fn an_interrupted_destroy_is_finished_by_the_next_one() {
-    let ws = Workspace::with(
-        ProviderMode::InProcess,
-        Emulator::start_with(&[
-            "--dataset-duration",
-            "0s",
-            "--training-duration",
-            "0s",
-            "--delete-duration",
-            "4s",
-        ]),
-    );
-    ws.write_config(STACK);
-    ws.init();
-    ws.apply();
-
-    let mut destroy = ws.spawn(&["destroy", "-auto-approve", "-no-color"]);
-    wait_for(Duration::from_secs(60), "DeleteModel", || {
-        ws.emulator.count("DeleteModel") > 0
-    });
-    signal(destroy.id(), "INT");
-    let exit = destroy.wait().expect("terraform exits");
-    assert!(!exit.success(), "an interrupted destroy reports failure");
-
-    // The model is still DELETING: the next destroy waits it out and removes the rest.
-    ws.destroy();
-    assert!(ws.emulator.project_names().is_empty());
-    assert!(ws.addresses().is_empty());
-}
-
-#[test]
-fn a_provider_killed_while_training_is_reported_not_silently_duplicated() {
+fn a_provider_killed_while_hosting_starts_is_reported_not_silently_duplicated() {
     let ws = Workspace::with(
         crate::provider_binary(),
         Emulator::start_with(&[
             "--dataset-duration",
             "0s",
             "--training-duration",
+            "0s",
+            "--hosting-duration",
             "8s",
             "--delete-duration",
             "0s",
         ]),
     );
-    ws.write_config(STACK);
+    let hosted = STACK.replace(
+        "  depends_on = [lookoutvision_dataset.train]",
+        "  min_inference_units = 1\n  depends_on = [lookoutvision_dataset.train]",
+    );
+    ws.write_config(&hosted);
     let apply = ws.spawn(&["apply", "-auto-approve", "-no-color"]);
-    wait_for(Duration::from_secs(60), "CreateModel", || {
-        ws.emulator.count("CreateModel") > 0
+    wait_for(Duration::from_secs(60), "StartModel", || {
+        ws.emulator.count("StartModel") > 0
     });
     let providers = provider_children(apply.id());
     assert!(!providers.is_empty(), "terraform runs the provider binary");
@@ -140,26 +115,29 @@ fn a_provider_killed_while_training_is_reported_not_silently_duplicated() {
         "terraform reports the dead plugin: {text}"
     );
 
-    // Terraform saved what completed before the crash; the training model never reached it.
+    // Terraform saved what completed before the crash; the model starting to host never
+    // reached it.
     assert_eq!(
         addresses(&ws),
         ["lookoutvision_dataset.train", "lookoutvision_project.p"]
     );
     assert_eq!(ws.emulator.model_versions("boards"), ["1"]);
 
-    // The next apply trains the model it manages and says loudly which version it cannot know.
+    // The next apply trains the model it manages and says loudly which version it cannot
+    // know, and that it is hosted (billed).
     let run = ws.apply();
     let text = run.text();
     assert!(
-        text.contains("Other models of project \"boards\" were already training"),
+        text.contains("Project \"boards\" already had other model versions"),
+        "{text}"
+    );
+    assert!(
+        text.contains("model version(s) 1 (STARTING_HOSTING). 1 of them hosted")
+            || text.contains("model version(s) 1 (HOSTED). 1 of them hosted"),
         "{text}"
     );
     assert!(
         text.contains("terraform import lookoutvision_model.<name> boards:<version>"),
-        "{text}"
-    );
-    assert!(
-        text.contains("model version(s) 1 of project \"boards\""),
         "{text}"
     );
     assert_eq!(ws.resource("lookoutvision_model.m")["model_version"], "2");
@@ -481,35 +459,4 @@ fn the_provider_rides_out_an_emulator_restart_mid_apply() {
         "one training, kept across the restart"
     );
     assert_state_matches_emulator(&ws);
-}
-
-#[test]
-fn an_apply_interrupted_during_a_create_call_converges_without_duplicates() {
-    let ws = Workspace::in_process();
-    ws.write_config("resource \"lookoutvision_project\" \"p\" {\n  name = \"slow\"\n}\n");
-    ws.init();
-    ws.emulator.admin_post(
-        "/_emulator/faults",
-        r#"{"operation": "CreateProject", "count": 1, "delay": "3s"}"#,
-    );
-    let apply = ws.spawn(&["apply", "-auto-approve", "-no-color"]);
-    // Terraform is planning or already waiting on the slow CreateProject.
-    std::thread::sleep(Duration::from_millis(1500));
-    signal(apply.id(), "INT");
-    let output = apply.wait_with_output().expect("terraform exits");
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    assert!(
-        stdout.contains("Interrupt received") || !output.status.success(),
-        "terraform saw the interrupt: {stdout}"
-    );
-
-    ws.apply();
-    assert_eq!(ws.emulator.project_names(), ["slow"]);
-    assert_eq!(
-        ws.emulator.count("CreateProject"),
-        1,
-        "the project was created once"
-    );
-    assert_state_matches_emulator(&ws);
-    ws.assert_plan_empty(true);
 }

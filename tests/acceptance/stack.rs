@@ -1,9 +1,9 @@
 //! Acceptance tests of datasets and models: full stacks, in-place changes, conflicts, failures
 //! and interrupts, with the real terraform CLI against the provider and the emulator.
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use harness::{signal, wait_for, Emulator, ProviderMode, Workspace};
+use harness::{Emulator, ProviderMode, Workspace};
 
 const DEFAULT_TAGS: &str = "  default_tags {\n    tags = {\n      owner = \"platform\"\n    }\n  }";
 
@@ -360,43 +360,6 @@ fn training_failure_taints_the_model_and_the_next_apply_replaces_it() {
         ["2"],
         "the failed version was deleted"
     );
-    ws.destroy();
-}
-
-#[test]
-fn interrupting_the_training_wait_keeps_the_model_and_does_not_train_twice() {
-    let ws = workspace(Emulator::start_with(&[
-        "--dataset-duration",
-        "0s",
-        "--training-duration",
-        "6s",
-        "--delete-duration",
-        "0s",
-    ]));
-    write(&ws, "", &stack(""));
-    ws.init();
-    let mut apply = ws.spawn(&["apply", "-auto-approve", "-no-color"]);
-    wait_for(Duration::from_secs(60), "CreateModel", || {
-        ws.emulator.count("CreateModel") > 0
-    });
-    std::thread::sleep(Duration::from_millis(500));
-    let interrupted_at = Instant::now();
-    signal(apply.id(), "INT");
-    let exit = apply.wait().expect("terraform exits");
-    assert!(
-        interrupted_at.elapsed() < Duration::from_secs(5),
-        "terraform took {:?} to stop",
-        interrupted_at.elapsed()
-    );
-    assert!(!exit.success(), "an interrupted apply reports failure");
-
-    assert!(
-        ws.addresses().contains(&"lookoutvision_model.m".to_owned()),
-        "the model is kept"
-    );
-    ws.apply();
-    assert_eq!(ws.emulator.count("CreateModel"), 1, "no second training");
-    assert_eq!(ws.emulator.model_versions("boards"), ["1"]);
     ws.destroy();
 }
 
