@@ -64,11 +64,11 @@ pub fn router() -> Router<Arc<Service>> {
 }
 
 async fn requests(AxumState(service): AxumState<Arc<Service>>) -> Response {
-    json_response(StatusCode::OK, &service.log().to_json())
+    json_response(StatusCode::OK, &service.lock().log.to_json())
 }
 
 async fn requests_summary(AxumState(service): AxumState<Arc<Service>>) -> Response {
-    json_response(StatusCode::OK, &service.log().summary())
+    json_response(StatusCode::OK, &service.lock().log.summary())
 }
 
 async fn reset(AxumState(service): AxumState<Arc<Service>>) -> StatusCode {

@@ -154,18 +154,6 @@ impl FaultRates {
     pub fn drop_after(self) -> f64 {
         self.drop_after
     }
-
-    /// Whether any request can get a fault at all.
-    pub fn any(self) -> bool {
-        [
-            self.server_error,
-            self.throttling,
-            self.drop,
-            self.drop_after,
-        ]
-        .iter()
-        .any(|&rate| rate > 0.0)
-    }
 }
 
 /// Random faults and added latency for every API request; the default injects nothing.

@@ -1,25 +1,17 @@
 //! The emulator's shared core and the HTTP entry point for API calls.
 //!
-//! All mutable data (resources, remembered client tokens, armed faults) sits behind one
-//! mutex, and every call does its check-then-change under a single acquisition, so concurrent
-//! requests never lose updates and two calls with the same client token cannot both run.
-//! Nothing awaits while the lock is held. Each acquisition for a call first completes the
-//! status transitions due by the clock, so no background task is needed. The request log has
-//! a lock of its own: it is written after the answer is decided, and needs no other data.
-//!
-//! The lock is the one thing concurrent calls wait for, so a call takes it as few times and
-//! for as short a time as it can: without a state file it never asks whether anything
-//! changed, and without random faults or jitter it takes no lock to decide on faults unless a
-//! scripted fault is armed.
+//! All mutable data (resources, remembered client tokens, armed faults, the request log)
+//! sits behind one mutex, and every call does its check-then-change under a single
+//! acquisition, so concurrent requests never lose updates and two calls with the same client
+//! token cannot both run. Nothing awaits while the lock is held. Each acquisition for a call
+//! first completes the status transitions due by the clock, so no background task is needed.
 //!
 //! An API request goes through, in order: the configured latency, reading the body, the
 //! SigV4 check (when credentials are configured), the fault decision, the operation itself,
 //! saving the state (when a state file is configured and something changed), the request
 //! log, and the answer.
 
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
-use std::time::Duration;
 
 use axum::body::{to_bytes, Body};
 use axum::extract::{Request, State as AxumState};
@@ -31,7 +23,7 @@ use uuid::Uuid;
 
 use super::clock::Timestamp;
 use super::error::{ApiError, Resource};
-use super::faults::{Action, Decision, FaultSource, FaultState, Target};
+use super::faults::{Action, FaultSource, FaultState, Target};
 use super::handlers;
 use super::idempotency::{IdempotencyCache, Lookup};
 use super::pagination::Paginator;
@@ -57,11 +49,6 @@ pub struct Service {
     /// Issues and checks page tokens.
     pub paginator: Paginator,
     inner: Mutex<Inner>,
-    /// The API calls answered so far.
-    log: Mutex<RequestLog>,
-    /// Whether any scripted fault is armed: kept equal to `!inner.faults.armed().is_empty()`
-    /// by every change made under the lock, so a call can skip the fault decision without it.
-    armed: AtomicBool,
     /// Saves the state after changes, when a state file is configured.
     writer: Option<Arc<Writer>>,
 }
@@ -73,6 +60,8 @@ pub struct Inner {
     pub state: State,
     /// Answers remembered for client tokens.
     pub tokens: IdempotencyCache<Reply>,
+    /// The API calls answered so far.
+    pub log: RequestLog,
     /// Fault generators and armed scripted faults.
     pub faults: FaultState,
     /// Counts the changes worth saving, so a request can tell whether it changed anything.
@@ -85,6 +74,7 @@ impl Inner {
         Self {
             state: State::default(),
             tokens: IdempotencyCache::default(),
+            log: RequestLog::new(config.request_log_limit),
             faults: FaultState::new(config.faults.seed, Vec::new()),
             revision: 0,
         }
@@ -143,17 +133,10 @@ impl Service {
                 .state_file
                 .as_ref()
                 .map(|file| Arc::new(Writer::new(file))),
-            log: Mutex::new(RequestLog::new(config.request_log_limit)),
-            armed: AtomicBool::new(!inner.faults.armed().is_empty()),
             config,
             paginator: Paginator::new(),
             inner: Mutex::new(inner),
         }
-    }
-
-    /// The request log.
-    pub fn log(&self) -> MutexGuard<'_, RequestLog> {
-        self.log.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
     /// Exclusive access to the mutable data.
@@ -181,7 +164,6 @@ impl Service {
                 revision,
                 ..Inner::empty(&self.config)
             };
-            *self.log() = RequestLog::new(self.config.request_log_limit);
         });
     }
 
@@ -189,48 +171,13 @@ impl Service {
     pub fn change<R>(&self, call: impl FnOnce(&mut Inner) -> R) -> R {
         let mut inner = self.lock();
         inner.revision += 1;
-        let result = call(&mut inner);
-        self.note_armed(&inner.faults);
-        result
-    }
-
-    /// Records whether `faults` (the ones behind the lock, which the caller holds) has any
-    /// scripted fault armed.
-    fn note_armed(&self, faults: &FaultState) {
-        self.armed
-            .store(!faults.armed().is_empty(), Ordering::Release);
+        call(&mut inner)
     }
 
     /// How many changes have been made so far; compare with a later value to see whether
     /// anything changed in between.
     pub fn revision(&self) -> u64 {
         self.lock().revision
-    }
-
-    /// What happens to `target`: the random faults' draw and the armed scripted faults, or,
-    /// without the lock, nothing at all when no random fault is configured and no scripted one
-    /// is armed (the draw then could not inject anything, and nothing else reads it).
-    fn decide(&self, target: &Target<'_>) -> Decision {
-        let random = &self.config.faults;
-        if !random.rates.any() && !self.armed.load(Ordering::Acquire) {
-            return Decision {
-                delay: Duration::ZERO,
-                injected: None,
-            };
-        }
-        let mut inner = self.lock();
-        let decision = inner.faults.decide(random, target);
-        self.note_armed(&inner.faults);
-        decision
-    }
-
-    /// The delay to add before handling an API request; takes the lock only to draw jitter.
-    fn latency(&self) -> Duration {
-        let random = &self.config.faults;
-        if random.jitter.is_zero() {
-            return random.latency;
-        }
-        self.lock().faults.latency(random)
     }
 
     /// Runs a read-only call against the current state.
@@ -344,12 +291,9 @@ pub async fn handle_api(AxumState(service): AxumState<Arc<Service>>, request: Re
         .as_ref()
         .map_or(UNKNOWN_OPERATION, |(operation, _)| operation.name());
 
-    // Without a state file nothing is saved, so there is no need to know what changed.
-    let before = service.writer.is_some().then(|| service.revision());
+    let before = service.revision();
     let (outcome, fault) = answer(&service, parts, body, route, operation, &path).await;
-    if let Some(before) = before {
-        service.save_changes_since(before).await;
-    }
+    service.save_changes_since(before).await;
 
     // A call dropped after it ran is logged with the answer it did not get.
     let (status, error, message, replayed) = match &outcome {
@@ -376,7 +320,7 @@ pub async fn handle_api(AxumState(service): AxumState<Arc<Service>>, request: Re
         "answered API request"
     );
     let now = service.config.clock.now();
-    service.log().push(RequestRecord {
+    service.lock().log.push(RequestRecord {
         operation,
         method,
         path,
@@ -406,7 +350,7 @@ async fn answer(
     operation: &str,
     path: &str,
 ) -> (Outcome, Option<FaultSource>) {
-    let latency = service.latency();
+    let latency = service.lock().faults.latency(&service.config.faults);
     if !latency.is_zero() {
         tokio::time::sleep(latency).await;
     }
@@ -439,7 +383,10 @@ async fn answer(
         labels,
         path,
     };
-    let decision = service.decide(&target);
+    let decision = service
+        .lock()
+        .faults
+        .decide(&service.config.faults, &target);
     if !decision.delay.is_zero() {
         tokio::time::sleep(decision.delay).await;
     }
