@@ -59,10 +59,26 @@ pub fn prepare() -> anyhow::Result<Binaries> {
             .with_context(|| format!("copying {} aside", source.display()))?;
         Ok(target)
     };
+    let emulator = match std::env::var_os("PERF_EMULATOR") {
+        // Another emulator build (a saved copy of the one before a change, say), so that two
+        // builds can be measured in alternation on the same busy machine.
+        Some(path) => {
+            let path = PathBuf::from(path);
+            if !path.is_file() {
+                bail!(
+                    "PERF_EMULATOR names {}, which is not a file",
+                    path.display()
+                );
+            }
+            eprintln!("perf: measuring the emulator at {}", path.display());
+            path
+        }
+        None => copy(EMULATOR)?,
+    };
     Ok(Binaries {
         terraform,
         provider: copy(PROVIDER)?,
-        emulator: copy(EMULATOR)?,
+        emulator,
         plugin_dir,
         reference_dir: crate::reference::build()?,
     })

@@ -9,6 +9,12 @@
 //!
 //! `PERF_QUICK=1` runs the same measurements with smaller sizes as a smoke test; it prints the
 //! table but leaves the documentation alone, since its figures are not the ones to publish.
+//!
+//! Arguments after `--` pick what to measure by name (see [`SCENARIOS`]), for instance
+//! `cargo bench --bench perf -- createmodel` for the CreateModel levels alone. A run that
+//! measures only some of the figures also prints its table and leaves the documentation alone.
+//! `PERF_EMULATOR=PATH` measures the emulator binary at PATH instead of the one built from the
+//! tree (to set a saved build against a change, run by run); such a run leaves it alone too.
 
 mod binaries;
 mod deletion;
@@ -55,9 +61,21 @@ pub struct Plan {
     pub write_count: usize,
     /// Longest time a CreateModel level may take before it stops short of `write_count`.
     pub write_time_cap: Duration,
+    /// The scenario names given as arguments; empty measures everything.
+    pub only: Vec<String>,
 }
 
 impl Plan {
+    /// Whether the scenario `name` (one of [`SCENARIOS`]) is to be measured.
+    pub fn wants(&self, name: &str) -> bool {
+        self.only.is_empty() || self.only.iter().any(|only| only == name)
+    }
+
+    /// Whether every figure is measured, so that the table may replace the published one.
+    fn complete(&self) -> bool {
+        self.only.is_empty()
+    }
+
     fn from_env() -> Plan {
         let quick = std::env::var("PERF_QUICK").is_ok_and(|v| !v.is_empty() && v != "0");
         if quick {
@@ -73,6 +91,7 @@ impl Plan {
                 read_window: Duration::from_secs(1),
                 write_count: 2_000,
                 write_time_cap: Duration::from_secs(5),
+                only: Vec::new(),
             }
         } else {
             Plan {
@@ -87,20 +106,64 @@ impl Plan {
                 read_window: Duration::from_secs(3),
                 write_count: 10_000,
                 write_time_cap: Duration::from_secs(20),
+                only: Vec::new(),
             }
         }
     }
 }
 
-/// The groups of measurements, in the order of the table.
+/// The groups of measurements, in the order of the table: what they are called on the command
+/// line (each name in [`SCENARIOS`] that selects them) and in the progress lines.
 type Measure = fn(&binaries::Binaries, &Plan) -> anyhow::Result<Vec<Row>>;
-const SECTIONS: [(&str, Measure); 5] = [
-    ("handshake", handshake::measure),
-    ("throughput and memory", throughput::measure),
-    ("waiting for training", waiting::measure),
-    ("destroy with slow deletion", deletion::measure),
-    ("emulator under load", emulator_load::measure),
+const SECTIONS: [(&[&str], &str, Measure); 5] = [
+    (&["handshake"], "handshake", handshake::measure),
+    (
+        &["throughput"],
+        "throughput and memory",
+        throughput::measure,
+    ),
+    (&["waiting"], "waiting for training", waiting::measure),
+    (
+        &["destroy"],
+        "destroy with slow deletion",
+        deletion::measure,
+    ),
+    (
+        &["emulator", emulator_load::CREATE_MODEL],
+        "emulator under load",
+        emulator_load::measure,
+    ),
 ];
+
+/// The names the command line may pick measurements by: one per section, plus `createmodel`,
+/// the emulator's CreateModel levels without the rest of its section.
+const SCENARIOS: [&str; 6] = [
+    "handshake",
+    "throughput",
+    "waiting",
+    "destroy",
+    "emulator",
+    emulator_load::CREATE_MODEL,
+];
+
+/// The scenario names among the arguments (cargo adds `--bench` and may add other flags).
+fn scenarios_from_args() -> anyhow::Result<Vec<String>> {
+    let names: Vec<String> = std::env::args()
+        .skip(1)
+        .filter(|arg| !arg.starts_with('-'))
+        .map(|arg| arg.to_lowercase())
+        .collect();
+    if let Some(unknown) = names
+        .iter()
+        .find(|name| !SCENARIOS.contains(&name.as_str()))
+    {
+        anyhow::bail!(
+            "perf: no scenario is called {unknown:?}; the scenarios are {}",
+            SCENARIOS.join(", ")
+        );
+    }
+    Ok(names)
+}
 
 fn main() -> anyhow::Result<()> {
     // `cargo bench` passes `--bench`; `cargo test --all-targets` runs bench targets too, with
@@ -113,13 +176,19 @@ fn main() -> anyhow::Result<()> {
         return Ok(());
     }
     let started = Instant::now();
-    let plan = Plan::from_env();
+    let plan = Plan {
+        only: scenarios_from_args()?,
+        ..Plan::from_env()
+    };
     let bins = binaries::prepare()?;
     let machine = machine::describe(&bins.terraform)?;
     eprintln!("perf: {}", machine.summary());
 
     let mut rows: Vec<Row> = Vec::new();
-    for (name, measure) in SECTIONS {
+    for (names, name, measure) in SECTIONS {
+        if !names.iter().any(|scenario| plan.wants(scenario)) {
+            continue;
+        }
         // A full run takes minutes, so say what is under way.
         eprintln!("perf: measuring {name} ...");
         let section_started = Instant::now();
@@ -134,6 +203,13 @@ fn main() -> anyhow::Result<()> {
     println!("\n{generated}");
     if plan.quick {
         eprintln!("perf: PERF_QUICK run; docs/guides/performance.md was left unchanged");
+    } else if !plan.complete() {
+        eprintln!(
+            "perf: only {} measured; docs/guides/performance.md was left unchanged",
+            plan.only.join(", ")
+        );
+    } else if std::env::var_os("PERF_EMULATOR").is_some() {
+        eprintln!("perf: PERF_EMULATOR run; docs/guides/performance.md was left unchanged");
     } else {
         let docs = Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/guides/performance.md");
         report::write_docs(&docs, &generated)?;

@@ -164,10 +164,15 @@ pub fn generated_section(
     let when = time::OffsetDateTime::now_utc()
         .format(&time::format_description::well_known::Rfc3339)
         .unwrap_or_default();
-    let mode = if plan.quick {
+    let sizes = if plan.quick {
         "PERF_QUICK=1 (smoke sizes)"
     } else {
         "full"
+    };
+    let mode = if plan.only.is_empty() {
+        sizes.to_owned()
+    } else {
+        format!("{sizes}, only {}", plan.only.join(", "))
     };
     let mut out = String::new();
     let _ = writeln!(

@@ -9,7 +9,7 @@
 //! Only calls that succeeded are remembered: a failed call did not "complete", so retrying it
 //! with the same token runs it again (inferred; AWS does not say).
 
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 use std::time::Duration;
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
@@ -48,19 +48,58 @@ struct Entry<R> {
 /// a state file needs no way to turn names into operations.
 #[derive(Debug, Clone)]
 pub struct IdempotencyCache<R> {
-    entries: HashMap<(String, String), Entry<R>>,
+    entries: HashMap<Key, Entry<R>>,
+    /// Every entry's key by the time it was recorded, oldest first, so that expiring tokens
+    /// visits only those that expire instead of every remembered one.
+    by_age: BTreeSet<(Timestamp, Key)>,
 }
+
+/// Operation name and token.
+type Key = (String, String);
 
 impl<R> Default for IdempotencyCache<R> {
     fn default() -> Self {
         Self {
             entries: HashMap::new(),
+            by_age: BTreeSet::new(),
         }
     }
 }
 
-fn key(operation: Operation, token: &str) -> (String, String) {
+fn key(operation: Operation, token: &str) -> Key {
     (operation.name().to_owned(), token.to_owned())
+}
+
+impl<R> IdempotencyCache<R> {
+    /// Forgets every token recorded at or before `oldest_active`.
+    fn expire(&mut self, oldest_active: Timestamp) {
+        while let Some(first) = self.by_age.first() {
+            if first.0 > oldest_active {
+                break;
+            }
+            let Some((recorded, key)) = self.by_age.pop_first() else {
+                break;
+            };
+            // A key recorded again later has a younger entry, which stays.
+            if self
+                .entries
+                .get(&key)
+                .is_some_and(|entry| entry.recorded == recorded)
+            {
+                self.entries.remove(&key);
+            }
+        }
+    }
+
+    /// Adds `entry`, replacing any entry under the same key.
+    fn insert(&mut self, entry: Entry<R>) {
+        let key = (entry.operation.clone(), entry.token.clone());
+        self.by_age.insert((entry.recorded, key.clone()));
+        if let Some(replaced) = self.entries.insert(key, entry) {
+            let key = (replaced.operation, replaced.token);
+            self.by_age.remove(&(replaced.recorded, key));
+        }
+    }
 }
 
 impl<R: Clone> IdempotencyCache<R> {
@@ -74,11 +113,10 @@ impl<R: Clone> IdempotencyCache<R> {
         now: Timestamp,
     ) -> Lookup<R> {
         // Dropping every expired entry here keeps the cache bounded by 8 hours of traffic. The
-        // cutoff is computed once: date arithmetic per entry made every call cost time in
-        // proportion to the tokens of the last 8 hours.
-        let oldest_active = now - TOKEN_LIFETIME;
-        self.entries
-            .retain(|_, entry| entry.recorded > oldest_active);
+        // entries are also kept in the order they were recorded, so this visits only the
+        // expired ones: scanning all of them made every call cost time in proportion to the
+        // tokens of the last 8 hours.
+        self.expire(now - TOKEN_LIFETIME);
         match self.entries.get(&key(operation, token)) {
             None => Lookup::Fresh,
             Some(entry) if entry.fingerprint == *fingerprint => Lookup::Replay(entry.reply.clone()),
@@ -96,16 +134,13 @@ impl<R: Clone> IdempotencyCache<R> {
         now: Timestamp,
     ) {
         let (operation, token) = key(operation, token);
-        self.entries.insert(
-            (operation.clone(), token.clone()),
-            Entry {
-                operation,
-                token,
-                fingerprint,
-                reply,
-                recorded: now,
-            },
-        );
+        self.insert(Entry {
+            operation,
+            token,
+            fingerprint,
+            reply,
+            recorded: now,
+        });
     }
 }
 
@@ -124,12 +159,11 @@ impl<R: Serialize> Serialize for IdempotencyCache<R> {
 impl<'de, R: Deserialize<'de>> Deserialize<'de> for IdempotencyCache<R> {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         let entries = Vec::<Entry<R>>::deserialize(deserializer)?;
-        Ok(Self {
-            entries: entries
-                .into_iter()
-                .map(|entry| ((entry.operation.clone(), entry.token.clone()), entry))
-                .collect(),
-        })
+        let mut cache = Self::default();
+        for entry in entries {
+            cache.insert(entry);
+        }
+        Ok(cache)
     }
 }
 
@@ -215,5 +249,34 @@ mod tests {
             cache.lookup(Operation::DeleteProject, "t1", &p1(), clock.now()),
             Lookup::Fresh
         );
+    }
+
+    #[test]
+    fn tokens_expire_one_by_one_in_the_order_they_were_recorded() {
+        let clock = ManualClock::default();
+        let mut cache = IdempotencyCache::default();
+        let hour = Duration::from_secs(60 * 60);
+        let start = clock.now();
+        for (token, reply) in [("t1", 1), ("t2", 2)] {
+            cache.record(Operation::CreateProject, token, p1(), reply, clock.now());
+            clock.advance(hour);
+        }
+        let lookup = |cache: &mut IdempotencyCache<i32>, token, at| {
+            cache.lookup(Operation::CreateProject, token, &p1(), at)
+        };
+        let t1_expires = start + TOKEN_LIFETIME;
+        assert_eq!(lookup(&mut cache, "t1", t1_expires), Lookup::Fresh);
+        assert_eq!(lookup(&mut cache, "t2", t1_expires), Lookup::Replay(2));
+
+        // Recorded again after it expired: only the later recording counts.
+        cache.record(Operation::CreateProject, "t1", p1(), 3, t1_expires);
+        assert_eq!(lookup(&mut cache, "t2", t1_expires + hour), Lookup::Fresh);
+        let just_before = t1_expires + TOKEN_LIFETIME - Duration::from_millis(1);
+        assert_eq!(lookup(&mut cache, "t1", just_before), Lookup::Replay(3));
+        assert_eq!(
+            lookup(&mut cache, "t1", t1_expires + TOKEN_LIFETIME),
+            Lookup::Fresh
+        );
+        assert!(cache.entries.is_empty() && cache.by_age.is_empty());
     }
 }
