@@ -64,7 +64,7 @@ async fn serve_managed() -> anyhow::Result<()> {
         }
         Err(err) => return Err(err).context("Terraform's plugin handshake failed"),
     };
-    server::ignore_interrupts().context("could not ignore SIGINT")?;
+    server::ignore_interrupts().context("could not ignore Ctrl-C")?;
     let plugin = PluginServer::managed(LookoutVisionProvider, &env)?;
     plugin.announce()?;
     tracing::debug!(handshake = %plugin.handshake_line(), "The provider is serving.");

@@ -158,17 +158,12 @@ impl GrpcController for Controller {
     }
 }
 
-// The plugin process ignores SIGINT and watches its parent through unix APIs; nothing else in
-// the crate needs unix (the listener falls back to TCP without it). One error here, instead of
-// unresolved imports further on, says what a port has to provide.
-#[cfg(not(unix))]
+// Ctrl-C and the parent watch below exist for unix and Windows only; the listener falls back
+// to TCP where unix sockets do not exist, as go-plugin does on Windows.
+#[cfg(not(any(unix, windows)))]
 compile_error!(
-    "terraform-provider-lookoutvision supports only unix platforms: its plugin process ignores \
-     SIGINT (Terraform turns Ctrl-C into StopProvider) and exits when the process that started \
-     it has gone, through unix signals and parent process ids. A port to another platform must \
-     provide both in src/plugin/server.rs (on Windows: tokio::signal::windows::ctrl_c and a \
-     handle on the parent process); the listener already falls back to TCP, as go-plugin does \
-     on Windows."
+    "terraform-provider-lookoutvision runs on unix and Windows: src/plugin/server.rs must learn \
+     how this platform delivers Ctrl-C and tells that the parent process has gone."
 );
 
 /// Resolves when the process that started the plugin has gone (the plugin was re-parented),
@@ -188,12 +183,26 @@ pub async fn parent_exited() {
     }
 }
 
-/// Ctrl-C (SIGINT) as a stream of events. While one exists, SIGINT no longer ends the process.
+/// Never resolves: the standard library offers no handle on the parent process on Windows,
+/// and opening one needs unsafe code. Terraform ends its plugins itself (go-plugin's `Kill`),
+/// which is what Go providers on Windows rely on too.
+#[cfg(windows)]
+pub async fn parent_exited() {
+    std::future::pending::<()>().await;
+}
+
+/// Ctrl-C (SIGINT on unix, the console's Ctrl-C on Windows) as a stream of events. While one
+/// exists, Ctrl-C no longer ends the process.
 #[cfg(unix)]
 #[derive(Debug)]
 pub struct Interrupts(tokio::signal::unix::Signal);
 
-#[cfg(unix)]
+/// Ctrl-C (SIGINT on unix, the console's Ctrl-C on Windows) as a stream of events. While one
+/// exists, Ctrl-C no longer ends the process.
+#[cfg(windows)]
+#[derive(Debug)]
+pub struct Interrupts(tokio::signal::windows::CtrlC);
+
 impl Interrupts {
     /// Starts listening, at once: an interrupt that arrives before the first [`Self::recv`] is
     /// kept for it rather than ending the process.
@@ -202,7 +211,13 @@ impl Interrupts {
     ///
     /// Outside a Tokio runtime with I/O enabled.
     pub fn listen() -> std::io::Result<Self> {
-        tokio::signal::unix::signal(tokio::signal::unix::SignalKind::interrupt()).map(Self)
+        #[cfg(unix)]
+        let interrupts = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::interrupt());
+        // Windows delivers a console's Ctrl-C to every process attached to it, Terraform's
+        // plugins included, as unix delivers SIGINT to the process group.
+        #[cfg(windows)]
+        let interrupts = tokio::signal::windows::ctrl_c();
+        interrupts.map(Self)
     }
 
     /// Waits for the next interrupt; `None` once no more can arrive.
@@ -211,15 +226,14 @@ impl Interrupts {
     }
 }
 
-/// Ignores Ctrl-C for the life of the process. Terraform shares the process group and turns
-/// Ctrl-C into `StopProvider`, which lets in-flight operations save state; dying on SIGINT
-/// would lose it.
-#[cfg(unix)]
+/// Ignores Ctrl-C for the life of the process. Terraform shares the process group (on Windows,
+/// the console) and turns Ctrl-C into `StopProvider`, which lets in-flight operations save
+/// state; dying on Ctrl-C would lose it.
 pub fn ignore_interrupts() -> std::io::Result<()> {
     let mut interrupts = Interrupts::listen()?;
     tokio::spawn(async move {
         while interrupts.recv().await.is_some() {
-            tracing::debug!("Ignoring SIGINT; Terraform stops the provider through StopProvider.");
+            tracing::debug!("Ignoring Ctrl-C; Terraform stops the provider through StopProvider.");
         }
     });
     Ok(())

@@ -53,10 +53,10 @@ pub struct Target {
     pub platform: &'static str,
 }
 
-/// Every platform a release covers. Windows is not among them: the plugin runtime refuses to
-/// compile there (see the `compile_error!` in `src/plugin/server.rs`, which says what a port
-/// needs).
-pub const TARGETS: [Target; 4] = [
+/// Every platform a release covers. Windows amd64 uses the GNU target, which cross-compiles
+/// from Linux with mingw-w64 (Debian's `gcc-mingw-w64-x86-64`), so it is built where Linux is;
+/// Windows arm64 uses the MSVC target, built on a Windows runner.
+pub const TARGETS: [Target; 6] = [
     Target {
         triple: "x86_64-unknown-linux-gnu",
         platform: "linux_amd64",
@@ -72,6 +72,14 @@ pub const TARGETS: [Target; 4] = [
     Target {
         triple: "aarch64-apple-darwin",
         platform: "darwin_arm64",
+    },
+    Target {
+        triple: "x86_64-pc-windows-gnu",
+        platform: "windows_amd64",
+    },
+    Target {
+        triple: "aarch64-pc-windows-msvc",
+        platform: "windows_arm64",
     },
 ];
 
@@ -877,7 +885,7 @@ mod tests {
         for target in TARGETS {
             zip_binary(
                 &binary,
-                &format!("{PROVIDER}_v2.0.0"),
+                &format!("{PROVIDER}_v2.0.0{}", exe_suffix(target.platform)),
                 &artifacts.join(archive_name(PROVIDER, "2.0.0", target.platform)),
             )
             .expect("a zip");
@@ -900,14 +908,17 @@ mod tests {
             .collect();
         assert_eq!(
             platforms,
-            ["darwin_amd64", "darwin_arm64", "linux_amd64", "linux_arm64"]
+            [
+                "darwin_amd64",
+                "darwin_arm64",
+                "linux_amd64",
+                "linux_arm64",
+                "windows_amd64",
+                "windows_arm64"
+            ]
         );
         let sums = std::fs::read_to_string(&release.sums).expect("the sums");
-        assert_eq!(
-            sums.lines().count(),
-            5,
-            "four zips and the manifest: {sums}"
-        );
+        assert_eq!(sums.lines().count(), 7, "six zips and the manifest: {sums}");
 
         // Another version's zips are not this release's.
         let err = run(
