@@ -100,8 +100,8 @@ pub fn create(service: &Service, request: &ApiRequest) -> Result<Reply, ApiError
                 key: key.to_owned(),
             }
         });
-    // Read before taking the state lock, so that file I/O does not hold up other calls. A
-    // manifest object with invalid members is refused by validation below, never imported.
+    // Read before taking the state lock, so that file I/O does not hold up other calls. When
+    // validation below refuses the call, what was read is dropped unused.
     let import = manifest.map(|object| match &service.config.s3_dir {
         None => ManifestImport::Synthetic(object),
         Some(dir) => match manifest::import(dir, &object) {
