@@ -11,6 +11,7 @@ use clap::Parser;
 use crate::clock::{parse_duration, SystemClock};
 use crate::faults::{FaultConfigError, FaultRates, RandomFaults};
 use crate::persist::{PersistError, StateFile};
+use crate::s3dir::{S3Dir, S3DirError};
 use crate::sigv4::Credentials;
 use crate::{Config, Durations, Quotas};
 
@@ -115,6 +116,11 @@ pub struct Options {
     /// (StartModelPackagingJob).
     #[arg(long, default_value_t = Quotas::default().concurrent_packaging_jobs)]
     pub quota_packaging_jobs: usize,
+    /// A directory standing for S3: s3://bucket/key is DIR/bucket/key. CreateDataset then
+    /// imports the manifest and checks its images there; without it, manifest contents are
+    /// synthesized from the manifest's location.
+    #[arg(long, value_name = "DIR")]
+    pub s3_dir: Option<PathBuf>,
 }
 
 fn parse_region(value: &str) -> Result<String, String> {
@@ -151,6 +157,9 @@ pub enum OptionsError {
     /// `--state-file` names a file that cannot be read, parsed or written.
     #[error("opening the state file: {0}")]
     StateFile(#[from] PersistError),
+    /// `--s3-dir` names no readable directory.
+    #[error(transparent)]
+    S3Dir(#[from] S3DirError),
 }
 
 impl Options {
@@ -164,6 +173,7 @@ impl Options {
         )?
         .with_drop_after(self.fault_rate_drop_after)?;
         let state_file = self.state_file.map(StateFile::open).transpose()?;
+        let s3_dir = self.s3_dir.map(S3Dir::new).transpose()?;
         Ok(Config {
             region: self.region,
             account_id: self.account_id,
@@ -197,6 +207,7 @@ impl Options {
                 running_models: self.quota_running_models,
                 concurrent_packaging_jobs: self.quota_packaging_jobs,
             },
+            s3_dir,
         })
     }
 }
@@ -222,6 +233,26 @@ mod tests {
         assert_eq!(config.request_log_limit, default.request_log_limit);
         assert_eq!(config.quotas, default.quotas);
         assert!(config.credentials.is_none() && config.state_file.is_none());
+        assert!(config.s3_dir.is_none());
+    }
+
+    #[test]
+    fn the_s3_directory_must_exist() {
+        let temp = tempfile::tempdir().unwrap();
+        let dir = temp.path().to_str().unwrap();
+        let config = options(&["--s3-dir", dir])
+            .config()
+            .expect("a configuration");
+        assert_eq!(
+            config.s3_dir.map(|s3| s3.root().to_owned()),
+            Some(temp.path().canonicalize().unwrap())
+        );
+        let missing = format!("{dir}/missing");
+        let err = options(&["--s3-dir", &missing])
+            .config()
+            .expect_err("no directory");
+        assert!(matches!(err, OptionsError::S3Dir(_)), "{err}");
+        assert!(err.to_string().contains(&missing), "{err}");
     }
 
     #[test]

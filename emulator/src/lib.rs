@@ -50,6 +50,7 @@ mod faults;
 mod handlers;
 mod idempotency;
 pub mod image;
+mod manifest;
 mod pagination;
 mod persist;
 pub mod quotas;
@@ -57,6 +58,7 @@ mod request;
 mod request_log;
 mod response;
 mod routes;
+pub mod s3dir;
 mod service;
 mod sigv4;
 pub mod state;
@@ -78,6 +80,7 @@ use self::clock::{Clock, SystemClock};
 pub use self::faults::{FaultConfigError, FaultRates, RandomFaults};
 pub use self::persist::{PersistError, StateFile};
 pub use self::quotas::Quotas;
+use self::s3dir::S3Dir;
 use self::service::Service;
 pub use self::sigv4::Credentials;
 
@@ -104,12 +107,15 @@ pub struct Config {
     pub request_log_limit: usize,
     /// The service quotas enforced with ServiceQuotaExceededException.
     pub quotas: Quotas,
+    /// When set, this directory stands for S3 and CreateDataset imports real manifests from
+    /// it; otherwise manifest contents are synthesized from their location.
+    pub s3_dir: Option<S3Dir>,
 }
 
 impl Default for Config {
     /// `us-east-1`, account `123456789012`, the system clock, default [`Durations`], no
-    /// faults, no signature checks, no state file, a request log of 10,000 entries and the
-    /// default [`Quotas`].
+    /// faults, no signature checks, no state file, a request log of 10,000 entries, the
+    /// default [`Quotas`] and no S3 directory (synthetic manifests).
     fn default() -> Self {
         Self {
             region: "us-east-1".to_owned(),
@@ -121,6 +127,7 @@ impl Default for Config {
             state_file: None,
             request_log_limit: 10_000,
             quotas: Quotas::default(),
+            s3_dir: None,
         }
     }
 }
@@ -207,6 +214,7 @@ pub async fn serve_with_shutdown(
         state_file = ?config.state_file.as_ref().map(StateFile::path),
         request_log_limit = config.request_log_limit,
         quotas = ?config.quotas,
+        s3_dir = ?config.s3_dir.as_ref().map(S3Dir::root),
         "emulator serving"
     );
     axum::serve(listener, router(config))

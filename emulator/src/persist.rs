@@ -406,8 +406,8 @@ mod tests {
     use crate::routes::Operation;
     use crate::state::ModelStatus;
     use crate::state::{
-        parse_entry, FailureKind, GreengrassConfiguration, NewModel, NewPackagingJob,
-        PackagingStatus, S3Location, S3Object,
+        parse_entry, FailureKind, GreengrassConfiguration, Label, ManifestImport, NewEntry,
+        NewModel, NewPackagingJob, PackagingStatus, S3Location, S3Object,
     };
     use serde_json::json;
     use std::time::Duration;
@@ -428,7 +428,7 @@ mod tests {
             .create_dataset(
                 "p1",
                 DatasetType::Train,
-                Some(&manifest),
+                Some(ManifestImport::Synthetic(manifest)),
                 clock.now(),
                 Duration::ZERO,
             )
@@ -549,6 +549,60 @@ mod tests {
         assert_eq!(job.phase.status, PackagingStatus::Succeeded);
         assert_eq!(job.phase.since, clock.now());
         assert!(job.output().is_some());
+    }
+
+    #[test]
+    fn imported_manifests_round_trip_with_their_lines_labels_and_failures() {
+        let clock = ManualClock::default();
+        let mut state = State::default();
+        state
+            .create_project("p1", "arn:p1".into(), clock.now())
+            .unwrap();
+        // Labelled by `class-name` under a custom attribute, which the UpdateDatasetEntries
+        // reader would not see: the label must be kept, not read again from the line.
+        let line = r#"{"source-ref":"s3://b/a.png","auto-label":0,"auto-label-metadata":{"class-name":"anomaly"}}"#;
+        let entry = NewEntry {
+            source_ref: "s3://b/a.png".into(),
+            line: line.into(),
+            label: Some(Label::Anomaly),
+        };
+        let takes = Duration::from_secs(2);
+        let imports = [
+            (DatasetType::Train, ManifestImport::Read(vec![entry])),
+            (
+                DatasetType::Test,
+                ManifestImport::Failed("Manifest line 2: it is not a JSON object".into()),
+            ),
+        ];
+        for (kind, import) in imports {
+            state
+                .create_dataset("p1", kind, Some(import), clock.now(), takes)
+                .unwrap();
+        }
+        let bytes = encode(
+            "us-east-1",
+            "123456789012",
+            &state,
+            &IdempotencyCache::default(),
+            &[],
+        )
+        .unwrap();
+        let mut restored = saved(&bytes).state;
+
+        clock.advance(takes);
+        restored.advance(clock.now());
+        let datasets = &restored.project("p1").unwrap().datasets;
+        let train = &datasets[&DatasetType::Train];
+        assert_eq!(train.phase.status, DatasetStatus::CreateComplete);
+        assert_eq!(train.entries["s3://b/a.png"].line, line);
+        assert_eq!(train.image_stats().anomaly, 1);
+        let test = &datasets[&DatasetType::Test];
+        assert_eq!(test.phase.status, DatasetStatus::CreateFailed);
+        assert_eq!(
+            test.phase.status_message,
+            "Manifest line 2: it is not a JSON object"
+        );
+        assert!(test.entries.is_empty());
     }
 
     #[test]

@@ -7,6 +7,7 @@ mod data_sources;
 mod distribution;
 mod examples;
 mod interrupts;
+mod local_data;
 mod move_state;
 mod outcomes;
 mod project;

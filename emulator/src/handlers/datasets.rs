@@ -9,12 +9,15 @@ use serde_json::{json, Value};
 use super::run_idempotent;
 use super::shapes::{dataset_description, dataset_metadata};
 use crate::error::{ApiError, Resource};
+use crate::manifest;
 use crate::pagination::{PageRequest, Scope};
 use crate::request::ApiRequest;
 use crate::response::Reply;
 use crate::routes::Operation;
 use crate::service::Service;
-use crate::state::{parse_entry, DatasetType, EntryFilter, Label, NewEntry, S3Object};
+use crate::state::{
+    parse_entry, DatasetType, EntryFilter, Label, ManifestImport, NewEntry, S3Object,
+};
 use crate::validate::{
     Validator, ANOMALY_CLASS, DATASET_TYPE, PROJECT_NAME, S3_BUCKET, S3_KEY, S3_VERSION,
     SOURCE_REF_CONTAINS,
@@ -97,6 +100,15 @@ pub fn create(service: &Service, request: &ApiRequest) -> Result<Reply, ApiError
                 key: key.to_owned(),
             }
         });
+    // Read before taking the state lock, so that file I/O does not hold up other calls. When
+    // validation below refuses the call, what was read is dropped unused.
+    let import = manifest.map(|object| match &service.config.s3_dir {
+        None => ManifestImport::Synthetic(object),
+        Some(dir) => match manifest::import(dir, &object) {
+            Ok(entries) => ManifestImport::Read(entries),
+            Err(err) => ManifestImport::Failed(err.to_string()),
+        },
+    });
     let takes = service.config.durations.dataset;
     run_idempotent(
         service,
@@ -105,7 +117,7 @@ pub fn create(service: &Service, request: &ApiRequest) -> Result<Reply, ApiError
         Operation::CreateDataset,
         Resource::dataset(kind),
         |state, now| {
-            let dataset = state.create_dataset(project, kind, manifest.as_ref(), now, takes)?;
+            let dataset = state.create_dataset(project, kind, import, now, takes)?;
             Ok(Reply::accepted(
                 json!({ "DatasetMetadata": dataset_metadata(dataset) }),
             ))

@@ -74,6 +74,17 @@ impl Status for DatasetStatus {
     }
 }
 
+/// Where the entries of a dataset created from a manifest come from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ManifestImport {
+    /// No S3 directory: entries derived from the manifest's location (see `synthetic`).
+    Synthetic(S3Object),
+    /// The manifest as read from the S3 directory.
+    Read(Vec<NewEntry>),
+    /// The manifest could not be imported, for this reason (the `StatusMessage`).
+    Failed(String),
+}
+
 /// One JSON Line read from a manifest or from UpdateDatasetEntries' `Changes`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NewEntry {
@@ -238,14 +249,15 @@ impl State {
     }
 
     /// Creates the `kind` dataset of `project`: empty and complete at once without a
-    /// manifest; with one, `CREATE_IN_PROGRESS` for `takes`, holding the synthetic entries
-    /// derived from the manifest's location (see `docs/guides/emulator.md`). ConflictException while
-    /// a dataset of that type exists, even one being deleted.
+    /// manifest; with one, `CREATE_IN_PROGRESS` for `takes`, holding the imported entries,
+    /// then `CREATE_COMPLETE`, or `CREATE_FAILED` with no entries when the import failed
+    /// (see `docs/guides/emulator.md`). ConflictException while a dataset of that type
+    /// exists, even one being deleted.
     pub fn create_dataset(
         &mut self,
         project: &str,
         kind: DatasetType,
-        manifest: Option<&S3Object>,
+        manifest: Option<ManifestImport>,
         now: Timestamp,
         takes: Duration,
     ) -> Result<&Dataset, ApiError> {
@@ -266,19 +278,29 @@ impl State {
                 Phase::new(DatasetStatus::CreateComplete, now),
                 BTreeMap::new(),
             ),
-            Some(manifest) => {
-                let lines = synthetic::manifest_lines(&manifest.bucket, &manifest.key);
-                let entries = lines
-                    .iter()
-                    .filter_map(|line| parse_entry(line).ok())
+            Some(import) => {
+                let (entries, then) = match import {
+                    ManifestImport::Synthetic(manifest) => {
+                        let lines = synthetic::manifest_lines(&manifest.bucket, &manifest.key);
+                        let entries = lines
+                            .iter()
+                            .filter_map(|line| parse_entry(line).ok())
+                            .collect();
+                        (entries, Outcome::settle(DatasetStatus::CreateComplete))
+                    }
+                    ManifestImport::Read(entries) => {
+                        (entries, Outcome::settle(DatasetStatus::CreateComplete))
+                    }
+                    ManifestImport::Failed(message) => (
+                        Vec::new(),
+                        Outcome::fail(DatasetStatus::CreateFailed, message),
+                    ),
+                };
+                let entries = entries
+                    .into_iter()
                     .map(|entry| entry.written(now))
                     .collect();
-                let phase = Phase::changing(
-                    DatasetStatus::CreateInProgress,
-                    now,
-                    takes,
-                    Outcome::settle(DatasetStatus::CreateComplete),
-                );
+                let phase = Phase::changing(DatasetStatus::CreateInProgress, now, takes, then);
                 (phase, entries)
             }
         };
@@ -432,7 +454,13 @@ mod tests {
         let (mut state, clock) = state_with("p1");
         let created = clock.now();
         state
-            .create_dataset("p1", DatasetType::Train, Some(&manifest()), created, TAKES)
+            .create_dataset(
+                "p1",
+                DatasetType::Train,
+                Some(ManifestImport::Synthetic(manifest())),
+                created,
+                TAKES,
+            )
             .unwrap();
         assert_eq!(
             status(&state, DatasetType::Train),
@@ -511,7 +539,13 @@ mod tests {
         let (mut state, clock) = state_with("p1");
         let now = clock.now();
         state
-            .create_dataset("p1", DatasetType::Train, Some(&manifest()), now, TAKES)
+            .create_dataset(
+                "p1",
+                DatasetType::Train,
+                Some(ManifestImport::Synthetic(manifest())),
+                now,
+                TAKES,
+            )
             .unwrap();
         for err in [
             state
@@ -687,7 +721,7 @@ mod tests {
             .create_dataset(
                 "p1",
                 DatasetType::Train,
-                Some(&manifest()),
+                Some(ManifestImport::Synthetic(manifest())),
                 clock.now(),
                 TAKES,
             )

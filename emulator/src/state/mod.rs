@@ -26,7 +26,8 @@ use super::clock::Timestamp;
 use super::error::{ApiError, Resource};
 
 pub use self::datasets::{
-    parse_entry, Dataset, DatasetEntry, DatasetStatus, EntryFilter, ImageStats, Label, NewEntry,
+    parse_entry, Dataset, DatasetEntry, DatasetStatus, EntryFilter, ImageStats, Label,
+    ManifestImport, NewEntry,
 };
 pub use self::lifecycle::{Advance, Outcome, Pending, Phase, Status};
 pub use self::models::{

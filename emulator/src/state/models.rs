@@ -487,7 +487,7 @@ fn arn_not_found(arn: &str) -> ApiError {
 #[cfg(test)]
 pub(super) mod tests {
     use super::super::tests::state_with;
-    use super::super::ArmedFailure;
+    use super::super::{ArmedFailure, ManifestImport};
     use super::*;
     use crate::clock::{Clock, ManualClock};
     use crate::error::ResourceType;
@@ -573,7 +573,13 @@ pub(super) mod tests {
             .create_dataset("p1", DatasetType::Train, None, clock.now(), TAKES)
             .unwrap();
         state
-            .create_dataset("p1", DatasetType::Test, Some(&manifest), clock.now(), TAKES)
+            .create_dataset(
+                "p1",
+                DatasetType::Test,
+                Some(ManifestImport::Synthetic(manifest)),
+                clock.now(),
+                TAKES,
+            )
             .unwrap();
         let err = state
             .create_model("p1", plain_model(), |v| v.to_string(), clock.now(), TAKES)

@@ -10,5 +10,6 @@ mod persistence;
 mod projects;
 mod properties;
 mod quotas;
+mod s3_dir;
 mod sigv4;
 mod support;

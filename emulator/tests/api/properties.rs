@@ -30,7 +30,7 @@ use lookoutvision_emulator::clock::{Clock, ManualClock, Timestamp};
 use lookoutvision_emulator::error::ApiError;
 use lookoutvision_emulator::state::{
     parse_entry, ArmedFailure, DatasetType, FailureKind, GreengrassConfiguration as Greengrass,
-    InferenceUnits, NewModel, NewPackagingJob, S3Location, S3Object, State,
+    InferenceUnits, ManifestImport, NewModel, NewPackagingJob, S3Location, S3Object, State,
 };
 use lookoutvision_emulator::{Config, Emulator};
 use proptest::prelude::*;
@@ -588,11 +588,13 @@ impl Api for StateApi {
             }
             Step::DeleteProject(p) => answer(state.delete_project(PROJECTS[p])),
             Step::CreateDataset(p, k, manifest) => {
-                let manifest = manifest.then(|| S3Object {
-                    bucket: "bucket".into(),
-                    key: "train.manifest".into(),
+                let manifest = manifest.then(|| {
+                    ManifestImport::Synthetic(S3Object {
+                        bucket: "bucket".into(),
+                        key: "train.manifest".into(),
+                    })
                 });
-                answer(state.create_dataset(PROJECTS[p], kind(k), manifest.as_ref(), now, TAKES))
+                answer(state.create_dataset(PROJECTS[p], kind(k), manifest, now, TAKES))
             }
             Step::DeleteDataset(p, k) => {
                 answer(state.delete_dataset(PROJECTS[p], kind(k), now, TAKES))

@@ -1,0 +1,274 @@
+//! A local directory standing for S3 (`--s3-dir`): the object `s3://bucket/key` is the file
+//! `DIR/bucket/key`. Every lookup stays inside the directory: a bucket or key that would
+//! leave it (a `..` segment, an absolute key, a symlink pointing elsewhere) is refused, so a
+//! manifest cannot make the emulator read arbitrary files of the machine.
+
+use std::fs::File;
+use std::io;
+use std::path::{Path, PathBuf};
+
+/// Why a directory cannot stand for S3.
+#[derive(Debug, thiserror::Error)]
+pub enum S3DirError {
+    /// It does not exist, cannot be resolved or is not a directory.
+    #[error("the S3 directory {path} is not a readable directory: {source}")]
+    NotADirectory {
+        /// The path as given.
+        path: PathBuf,
+        /// What resolving it said.
+        source: io::Error,
+    },
+}
+
+/// Why an object cannot be read. The messages are written to end up in a `StatusMessage`.
+#[derive(Debug, thiserror::Error)]
+pub enum ObjectError {
+    /// The bucket or key cannot name a file inside the directory.
+    #[error("s3://{bucket}/{key} is not a valid object name: {why}")]
+    InvalidName {
+        /// The bucket.
+        bucket: String,
+        /// The key.
+        key: String,
+        /// What is wrong with it.
+        why: &'static str,
+    },
+    /// No such object.
+    #[error("s3://{bucket}/{key} does not exist")]
+    NoSuchKey {
+        /// The bucket.
+        bucket: String,
+        /// The key.
+        key: String,
+    },
+    /// The object's file resolves to a place outside the directory (through a symlink).
+    #[error("s3://{bucket}/{key} leads outside the S3 directory")]
+    Escapes {
+        /// The bucket.
+        bucket: String,
+        /// The key.
+        key: String,
+    },
+    /// The file exists but cannot be read.
+    #[error("s3://{bucket}/{key} cannot be read: {source}")]
+    Unreadable {
+        /// The bucket.
+        bucket: String,
+        /// The key.
+        key: String,
+        /// The I/O error.
+        source: io::Error,
+    },
+}
+
+/// The directory that stands for S3, resolved once at start.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct S3Dir {
+    /// Canonical (absolute, symlink-free), so that a resolved object path can be checked to
+    /// start with it.
+    root: PathBuf,
+}
+
+impl S3Dir {
+    /// Resolves `path`, which must be an existing directory.
+    pub fn new(path: impl AsRef<Path>) -> Result<Self, S3DirError> {
+        let path = path.as_ref();
+        let failed = |source| S3DirError::NotADirectory {
+            path: path.to_owned(),
+            source,
+        };
+        let root = path.canonicalize().map_err(failed)?;
+        if !root.is_dir() {
+            return Err(failed(io::Error::other("not a directory")));
+        }
+        Ok(Self { root })
+    }
+
+    /// The directory, canonical.
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    /// The file holding `s3://bucket/key`, canonical and inside the directory.
+    pub fn resolve(&self, bucket: &str, key: &str) -> Result<PathBuf, ObjectError> {
+        let invalid = |why| ObjectError::InvalidName {
+            bucket: bucket.to_owned(),
+            key: key.to_owned(),
+            why,
+        };
+        if bucket.is_empty() || bucket.contains(['/', '\\', '\0']) || bucket.starts_with('.') {
+            return Err(invalid("the bucket must be one plain path segment"));
+        }
+        if key.is_empty() || key.starts_with('/') {
+            return Err(invalid("the key must be a relative path"));
+        }
+        if key.contains('\0') {
+            return Err(invalid("the key must not contain NUL"));
+        }
+        // `.` segments are harmless but `..` would climb out of the bucket before the
+        // prefix check could see it, through a directory that may not even exist.
+        if key.split('/').any(|segment| segment == "..") {
+            return Err(invalid("the key must not have a `..` segment"));
+        }
+        let path = self.root.join(bucket).join(key);
+        let canonical = match path.canonicalize() {
+            Ok(canonical) => canonical,
+            Err(err) if err.kind() == io::ErrorKind::NotFound => {
+                return Err(ObjectError::NoSuchKey {
+                    bucket: bucket.to_owned(),
+                    key: key.to_owned(),
+                })
+            }
+            Err(source) => {
+                return Err(ObjectError::Unreadable {
+                    bucket: bucket.to_owned(),
+                    key: key.to_owned(),
+                    source,
+                })
+            }
+        };
+        if !canonical.starts_with(&self.root) {
+            return Err(ObjectError::Escapes {
+                bucket: bucket.to_owned(),
+                key: key.to_owned(),
+            });
+        }
+        // A directory is a key prefix in S3, not an object.
+        if !canonical.is_file() {
+            return Err(ObjectError::NoSuchKey {
+                bucket: bucket.to_owned(),
+                key: key.to_owned(),
+            });
+        }
+        Ok(canonical)
+    }
+
+    /// Opens `s3://bucket/key` for reading.
+    pub fn open(&self, bucket: &str, key: &str) -> Result<File, ObjectError> {
+        let path = self.resolve(bucket, key)?;
+        File::open(path).map_err(|source| ObjectError::Unreadable {
+            bucket: bucket.to_owned(),
+            key: key.to_owned(),
+            source,
+        })
+    }
+
+    /// The whole of `s3://bucket/key` as text.
+    pub fn read_to_string(&self, bucket: &str, key: &str) -> Result<String, ObjectError> {
+        let path = self.resolve(bucket, key)?;
+        std::fs::read_to_string(path).map_err(|source| ObjectError::Unreadable {
+            bucket: bucket.to_owned(),
+            key: key.to_owned(),
+            source,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::fs;
+
+    /// A temporary S3 directory holding `s3://b/in.txt`, and beside it (outside) `secret.txt`.
+    fn setup() -> (tempfile::TempDir, S3Dir) {
+        let temp = tempfile::tempdir().unwrap();
+        fs::create_dir_all(temp.path().join("s3/b/sub")).unwrap();
+        fs::write(temp.path().join("s3/b/in.txt"), "inside").unwrap();
+        fs::write(temp.path().join("secret.txt"), "outside").unwrap();
+        let dir = S3Dir::new(temp.path().join("s3")).unwrap();
+        (temp, dir)
+    }
+
+    #[test]
+    fn an_object_is_the_file_under_its_bucket() {
+        let (_temp, dir) = setup();
+        assert_eq!(dir.read_to_string("b", "in.txt").unwrap(), "inside");
+        assert_eq!(
+            dir.resolve("b", "./in.txt").unwrap(),
+            dir.root().join("b/in.txt")
+        );
+    }
+
+    #[test]
+    fn missing_objects_and_directories_are_no_such_key() {
+        let (_temp, dir) = setup();
+        for (bucket, key) in [("b", "nope.txt"), ("other", "in.txt"), ("b", "sub")] {
+            let err = dir.resolve(bucket, key).unwrap_err();
+            assert!(
+                matches!(err, ObjectError::NoSuchKey { .. }),
+                "{bucket}/{key}: {err}"
+            );
+            assert_eq!(
+                err.to_string(),
+                format!("s3://{bucket}/{key} does not exist")
+            );
+        }
+    }
+
+    #[test]
+    fn dot_dot_segments_are_refused() {
+        let (_temp, dir) = setup();
+        for key in [
+            "../../secret.txt",
+            "sub/../../../secret.txt",
+            "sub/../in.txt",
+            "..",
+        ] {
+            let err = dir.resolve("b", key).unwrap_err();
+            assert!(err.to_string().contains("`..` segment"), "{key}: {err}");
+        }
+    }
+
+    #[test]
+    fn absolute_keys_are_refused() {
+        let (temp, dir) = setup();
+        let absolute = temp.path().join("secret.txt");
+        let err = dir.resolve("b", absolute.to_str().unwrap()).unwrap_err();
+        assert!(err.to_string().contains("relative path"), "{err}");
+    }
+
+    #[test]
+    fn buckets_that_are_not_one_plain_segment_are_refused() {
+        let (_temp, dir) = setup();
+        for bucket in ["", "..", ".", "b/..", "/tmp"] {
+            let err = dir.resolve(bucket, "in.txt").unwrap_err();
+            assert!(
+                matches!(err, ObjectError::InvalidName { .. }),
+                "{bucket:?}: {err}"
+            );
+        }
+    }
+
+    #[test]
+    fn symlinks_pointing_outside_are_refused_and_inside_followed() {
+        let (temp, dir) = setup();
+        let outside = temp.path().join("secret.txt");
+        std::os::unix::fs::symlink(&outside, dir.root().join("b/link.txt")).unwrap();
+        std::os::unix::fs::symlink(temp.path(), dir.root().join("b/up")).unwrap();
+        for key in ["link.txt", "up/secret.txt"] {
+            let err = dir.resolve("b", key).unwrap_err();
+            assert!(matches!(err, ObjectError::Escapes { .. }), "{key}: {err}");
+            assert_eq!(
+                err.to_string(),
+                format!("s3://b/{key} leads outside the S3 directory")
+            );
+        }
+        // Links that stay inside are followed, as a bucket or within one.
+        std::os::unix::fs::symlink(dir.root().join("b"), dir.root().join("alias")).unwrap();
+        assert_eq!(dir.read_to_string("alias", "in.txt").unwrap(), "inside");
+        std::os::unix::fs::symlink("in.txt", dir.root().join("b/alias.txt")).unwrap();
+        assert_eq!(dir.read_to_string("b", "alias.txt").unwrap(), "inside");
+    }
+
+    #[test]
+    fn the_directory_must_exist_and_be_one() {
+        let (temp, _dir) = setup();
+        for path in [temp.path().join("missing"), temp.path().join("secret.txt")] {
+            let err = S3Dir::new(&path).unwrap_err();
+            assert!(
+                err.to_string().contains("not a readable directory"),
+                "{err}"
+            );
+        }
+    }
+}

@@ -1,0 +1,125 @@
+//! Datasets imported from real manifests and images: the emulator reads a local directory
+//! as S3 (`--s3-dir`), so a bad manifest line fails the apply the way the service would.
+
+use std::fs;
+use std::path::Path;
+
+use harness::images::png;
+use harness::{Emulator, ProviderMode, Workspace};
+
+const DATASET: &str = r#"
+resource "lookoutvision_project" "p" {
+  name = "boards"
+}
+
+resource "lookoutvision_dataset" "train" {
+  project_name = lookoutvision_project.p.name
+  dataset_type = "train"
+  source {
+    bucket = "manifests"
+    key    = "train.manifest"
+  }
+}
+"#;
+
+/// One classification line labelling `s3://images/{image}` as `class`.
+fn line(image: &str, class: &str) -> String {
+    serde_json::json!({
+        "source-ref": format!("s3://images/{image}"),
+        "anomaly-label": 1,
+        "anomaly-label-metadata": {
+            "class-name": class,
+            "human-annotated": "yes",
+            "type": "groundtruth/image-classification",
+        },
+    })
+    .to_string()
+}
+
+fn write_manifest(s3: &Path, lines: &[String]) {
+    fs::write(s3.join("manifests/train.manifest"), lines.join("\n") + "\n").unwrap();
+}
+
+/// The state entry (values and flags) of `address`.
+fn entry(ws: &Workspace, address: &str) -> serde_json::Value {
+    let state = ws.state();
+    state["values"]["root_module"]["resources"]
+        .as_array()
+        .and_then(|resources| resources.iter().find(|r| r["address"] == address))
+        .cloned()
+        .unwrap_or_else(|| panic!("{address} is not in the state: {state:#}"))
+}
+
+#[test]
+fn a_bad_manifest_line_taints_the_dataset_and_the_fixed_manifest_replaces_it() {
+    let temp = tempfile::tempdir().unwrap();
+    let s3 = temp.path();
+    fs::create_dir_all(s3.join("images")).unwrap();
+    fs::create_dir_all(s3.join("manifests")).unwrap();
+    for (seed, name) in [(1, "good-1.png"), (2, "good-2.png"), (3, "bad-1.png")] {
+        fs::write(s3.join("images").join(name), png(seed)).unwrap();
+    }
+    let mut lines = vec![
+        line("good-1.png", "normal"),
+        line("good-2.png", "normal"),
+        line("missing.png", "anomaly"),
+    ];
+    write_manifest(s3, &lines);
+
+    let emulator = Emulator::start_with(&[
+        "--s3-dir",
+        s3.to_str().unwrap(),
+        "--dataset-duration",
+        "200ms",
+        "--delete-duration",
+        "200ms",
+    ]);
+    let ws = Workspace::with(ProviderMode::InProcess, emulator);
+    ws.write_config(DATASET);
+    ws.init();
+
+    let failed = ws.run(&["apply", "-auto-approve", "-no-color"]);
+    assert_ne!(failed.code, 0, "{}", failed.all_output());
+    // Terraform wraps the detail, so match on the text with wrapping undone.
+    let output = failed.text();
+    assert!(output.contains("CREATE_FAILED"), "{output}");
+    assert!(
+        output.contains("Manifest line 3: source-ref s3://images/missing.png does not exist"),
+        "{output}"
+    );
+    let dataset = entry(&ws, "lookoutvision_dataset.train");
+    assert_eq!(dataset["tainted"], true, "{dataset:#}");
+    assert_eq!(dataset["values"]["status"], "CREATE_FAILED", "{dataset:#}");
+
+    lines[2] = line("bad-1.png", "anomaly");
+    write_manifest(s3, &lines);
+    let plan = ws.ok(&["plan", "-no-color"]);
+    assert!(
+        plan.stdout.contains("is tainted, so must be replaced"),
+        "{}",
+        plan.stdout
+    );
+    ws.apply();
+    let dataset = entry(&ws, "lookoutvision_dataset.train");
+    assert_ne!(dataset["tainted"], true, "{dataset:#}");
+    assert_eq!(dataset["values"]["status"], "CREATE_COMPLETE");
+    assert_eq!(
+        dataset["values"]["image_stats"],
+        serde_json::json!({"total": 3, "labeled": 3, "normal": 2, "anomaly": 1})
+    );
+    // Replaced: the failed dataset was deleted and a new one imported.
+    let succeeded = |operation: &str| {
+        ws.emulator
+            .requests()
+            .iter()
+            .filter(|r| {
+                r["operation"] == operation && r["status"].as_u64().is_some_and(|s| s < 300)
+            })
+            .count()
+    };
+    assert_eq!(
+        (succeeded("CreateDataset"), succeeded("DeleteDataset")),
+        (2, 1)
+    );
+    ws.assert_plan_empty(true);
+}
