@@ -284,10 +284,7 @@ pub fn run(root: &Path, options: &Options) -> anyhow::Result<Release> {
         let path = dist.join(archive_name(name, version, &input.platform));
         match input.source {
             Source::Binary(binary) => {
-                let entry = match input.kind {
-                    Kind::Provider => format!("{PROVIDER}_v{version}"),
-                    Kind::Emulator => EMULATOR.to_owned(),
-                };
+                let entry = entry_name(input.kind, version, &input.platform);
                 zip_binary(&binary, &entry, &path)?;
             }
             Source::Zip(zip) => {
@@ -652,6 +649,16 @@ fn copy_into(file: &Path, dir: &Path) -> anyhow::Result<()> {
 
 /// A zip holding `binary` as `name`, executable, with a fixed timestamp so that the same binary
 /// always gives the same archive.
+/// The name of the binary inside a `kind` zip for `platform`: Terraform on Windows runs a
+/// provider only from a file ending in `.exe`.
+fn entry_name(kind: Kind, version: &str, platform: &str) -> String {
+    let suffix = exe_suffix(platform);
+    match kind {
+        Kind::Provider => format!("{PROVIDER}_v{version}{suffix}"),
+        Kind::Emulator => format!("{EMULATOR}{suffix}"),
+    }
+}
+
 fn zip_binary(binary: &Path, name: &str, zip: &Path) -> anyhow::Result<()> {
     let mut contents = Vec::new();
     File::open(binary)
@@ -710,6 +717,22 @@ mod tests {
         assert_eq!(elsewhere, TARGETS[1..]);
         let installed = installed_targets().expect("the installed targets are listed");
         assert!(!installed.is_empty());
+    }
+
+    #[test]
+    fn windows_binaries_are_zipped_as_exe_files() {
+        assert_eq!(
+            entry_name(Kind::Provider, "1.2.3", "windows_amd64"),
+            "terraform-provider-lookoutvision_v1.2.3.exe"
+        );
+        assert_eq!(
+            entry_name(Kind::Emulator, "1.2.3", "windows_arm64"),
+            "lookoutvision-emulator.exe"
+        );
+        assert_eq!(
+            entry_name(Kind::Provider, "1.2.3", "linux_amd64"),
+            "terraform-provider-lookoutvision_v1.2.3"
+        );
     }
 
     #[test]
