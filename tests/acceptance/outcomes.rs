@@ -135,29 +135,21 @@ fn deletes_whose_answers_are_lost_are_finished() {
     );
 }
 
-/// The provider configuration for `endpoint`, with `resources` after it.
-fn config_for(endpoint: &str, resources: &str) -> String {
-    format!(
-        r#"terraform {{
-  required_providers {{
-    lookoutvision = {{
-      source = "registry.terraform.io/lookoutvision/lookoutvision"
-    }}
-  }}
-}}
+/// Writes `resources` under a provider block aimed at `endpoint`.
+fn write_config_at(ws: &Workspace, endpoint: &str, resources: &str) {
+    ws.write_raw_config(&format!(
+        "{}\n{resources}",
+        ws.provider_config_at(endpoint, "")
+    ));
+}
 
-provider "lookoutvision" {{
-  region     = "us-east-1"
-  access_key = "test"
-  secret_key = "test"
-  endpoints {{
-    lookoutvision = "{endpoint}"
-  }}
-}}
-
-{resources}
-"#
-    )
+/// Plans a data source against `endpoint`, which must fail; returns what terraform printed.
+fn failed_plan_at(ws: &Workspace, endpoint: &str) -> String {
+    write_config_at(ws, endpoint, "data \"lookoutvision_projects\" \"all\" {}\n");
+    ws.init();
+    let run = ws.run(&["plan", "-no-color"]);
+    assert_eq!(run.code, 1, "{}", run.all_output());
+    run.text()
 }
 
 /// A loopback port nothing listens on.
@@ -174,10 +166,11 @@ fn an_endpoint_that_is_down_fails_plan_and_destroy_naming_its_url() {
     ws.apply();
 
     let endpoint = format!("http://127.0.0.1:{}", closed_port());
-    ws.write_raw_config(&config_for(
+    write_config_at(
+        &ws,
         &endpoint,
         "resource \"lookoutvision_project\" \"p\" {\n  name = \"boards\"\n}\n",
-    ));
+    );
     for command in [
         &["plan", "-no-color"][..],
         &["destroy", "-auto-approve", "-no-color"][..],
@@ -211,14 +204,7 @@ fn an_endpoint_that_is_down_fails_plan_and_destroy_naming_its_url() {
 fn an_https_url_aimed_at_the_http_emulator_says_to_write_http() {
     let ws = Workspace::in_process();
     let endpoint = format!("https://{}", ws.emulator.address());
-    ws.write_raw_config(&config_for(
-        &endpoint,
-        "data \"lookoutvision_projects\" \"all\" {}\n",
-    ));
-    ws.init();
-    let run = ws.run(&["plan", "-no-color"]);
-    assert_eq!(run.code, 1, "{}", run.all_output());
-    let text = run.text();
+    let text = failed_plan_at(&ws, &endpoint);
     assert!(
         text.contains(&format!(
             "ListProjects failed: could not connect to {endpoint}"
@@ -258,14 +244,7 @@ fn a_hung_endpoint_fails_plan_naming_its_url() {
     let hung = Hung::start();
     let ws = Workspace::in_process();
     let endpoint = format!("http://127.0.0.1:{}", hung.port);
-    ws.write_raw_config(&config_for(
-        &endpoint,
-        "data \"lookoutvision_projects\" \"all\" {}\n",
-    ));
-    ws.init();
-    let run = ws.run(&["plan", "-no-color"]);
-    assert_eq!(run.code, 1, "{}", run.all_output());
-    let text = run.text();
+    let text = failed_plan_at(&ws, &endpoint);
     assert!(
         text.contains(&format!("ListProjects failed: no answer from {endpoint}")),
         "{text}"

@@ -194,6 +194,12 @@ impl Workspace {
 
     /// The provider configuration with `extra` lines inside the provider block.
     pub fn provider_config_with(&self, extra: &str) -> String {
+        self.provider_config_at(&self.emulator.url, extra)
+    }
+
+    /// The provider configuration aimed at `endpoint` instead of this workspace's emulator
+    /// (a closed port, a server that never answers), with `extra` lines inside the block.
+    pub fn provider_config_at(&self, endpoint: &str, extra: &str) -> String {
         format!(
             r#"terraform {{
   required_providers {{
@@ -208,12 +214,11 @@ provider "lookoutvision" {{
   access_key = "test"
   secret_key = "test"
   endpoints {{
-    lookoutvision = "{}"
+    lookoutvision = "{endpoint}"
   }}
 {extra}
 }}
-"#,
-            self.emulator.url
+"#
         )
     }
 
