@@ -45,6 +45,7 @@
 mod admin;
 pub mod cli;
 pub mod clock;
+pub mod detector;
 pub mod error;
 mod faults;
 mod handlers;
