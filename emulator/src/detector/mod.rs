@@ -2,8 +2,8 @@
 //! aligned parts, as Lookout for Vision was used.
 //!
 //! - **Features.** Every image is turned to luma (BT.601) and area-averaged by hand onto a
-//!   working grid whose longest side is at most [`WORK_SIDE`](raster::WORK_SIDE) cells,
-//!   keeping the aspect ratio (smaller images are used as they are).
+//!   working grid whose longest side is at most 128 cells, keeping the aspect ratio (smaller
+//!   images are used as they are).
 //! - **Statistics.** Per cell, the mean and sample standard deviation of the normal training
 //!   images, the deviation floored at [`STD_FLOOR`] grey levels so flat regions do not explode.
 //! - **Anomaly map and score.** `|x - mean| / std` per cell, smoothed by a [1 2 1] x [1 2 1]
@@ -18,16 +18,20 @@
 //! - **Confidence** is in the predicted class: `1 - 0.49 exp(-3 |ln(score / threshold)|)`, in
 //!   (0.5, 1], rising with the distance from the threshold.
 //! - **Segmentation** (when `fit` has masks): cells whose smoothed map exceeds a pixel
-//!   threshold form regions (8-connected); each region takes the class whose training pixels'
-//!   mean features (deviation from the mean, grey level, normal mean, normal deviation, all in
-//!   grey levels) are nearest to the region's. The pixel threshold is the multiple of the
-//!   image threshold (0.3 to 1.5, by tenths) with the best pixel F1 on the anomalous `fit`
-//!   images' masks, kept above every held-out normal's score (0.6 times the threshold without
-//!   masks). Classification ignores segmentation, as the service's does.
-//! - **Metrics.** Image metrics on `evaluate` as [`metrics`] defines them; pixel metrics per
-//!   class at the working resolution (a cell is of a class when at least a quarter of its
-//!   pixels are), over the evaluate images with a mask and the normal ones without (all
-//!   background); anomalous images without a mask are left out of them.
+//!   threshold form regions (8-connected); each region takes the class with the nearest
+//!   prototype. A prototype is the mean, over its class's cells in the training masks, of four
+//!   features in grey levels (deviation from the normal mean, grey level, normal mean, normal
+//!   deviation); regions and prototypes weigh each cell by its unsmoothed `|x - mean| / std`.
+//!   The pixel threshold is the multiple of the image threshold (0.3 to 1.5, by tenths) with
+//!   the best pixel F1 on the anomalous `fit` images' masks, kept above every held-out normal's
+//!   score (0.6 times the threshold without masks). Classification ignores segmentation, as
+//!   the service's does.
+//! - **Metrics.** Image metrics on `evaluate` (precision 0 with no predicted positive, recall
+//!   0 with no anomalous image, ROC AUC 0 without both classes, average precision 0 without
+//!   anomalies). Pixel metrics per class at the working resolution (a cell is of a class when
+//!   at least a quarter of its pixels are), summed over the evaluate images with a mask and the
+//!   normal ones without (all background); anomalous images without a mask are left out. AIOU
+//!   is the mean IoU over the images where the class is labelled or found.
 //!
 //! Everything runs on one thread in a fixed order, so the same inputs give the same model and
 //! the same answers, bit for bit.
@@ -409,7 +413,7 @@ fn parse_color(class: &AnomalyClass) -> Result<[u8; 3], TrainingError> {
     let hex = class
         .color
         .strip_prefix('#')
-        .filter(|h| h.len() == 6 && h.is_ascii())
+        .filter(|h| h.len() == 6 && h.bytes().all(|b| b.is_ascii_hexdigit()))
         .ok_or_else(bad)?;
     let channel = |at: usize| u8::from_str_radix(&hex[at..at + 2], 16).map_err(|_| bad());
     Ok([channel(0)?, channel(2)?, channel(4)?])

@@ -355,6 +355,28 @@ fn segmentation_finds_the_defect_class_where_the_defect_is() {
 }
 
 #[test]
+fn grey_images_read_the_same_in_every_pixel_format() {
+    let fit = dataset(SIZE, 31, 20, 3, true);
+    let detector = train(&fit, &[]).expect("trains").detector;
+    let rgb = part(SIZE, 32, Defect::Notch, false).labelled.image;
+    let detections: Vec<Detection> = [
+        DynamicImage::ImageLuma8(rgb.to_luma8()),
+        DynamicImage::ImageLumaA8(rgb.to_luma_alpha8()),
+        DynamicImage::ImageRgba8(rgb.to_rgba8()),
+        DynamicImage::ImageRgb16(rgb.to_rgb16()),
+        rgb,
+    ]
+    .iter()
+    .map(|image| detector.detect(image))
+    .collect();
+    assert!(detections[0].anomalous);
+    assert!(
+        detections.iter().all(|d| *d == detections[0]),
+        "{detections:?}"
+    );
+}
+
+#[test]
 fn detector_survives_a_serde_round_trip() {
     let fit = dataset(SIZE, 21, 20, 6, true);
     let detector = train(&fit, &[]).expect("trains").detector;
@@ -387,14 +409,14 @@ fn training_refuses_what_it_cannot_learn_from() {
         ),
         "{error}"
     );
-    let error = train(&[normal.clone()], &[smaller]).expect_err("sizes differ");
+    let error = train(std::slice::from_ref(&normal), &[smaller]).expect_err("sizes differ");
     assert!(
         error.to_string().contains("test image 0 is 152x152"),
         "{error}"
     );
 
     let anomalous = part(SIZE, 3, Defect::Spot, true).labelled;
-    let error = train(&[anomalous.clone()], &[]).expect_err("nothing normal");
+    let error = train(std::slice::from_ref(&anomalous), &[]).expect_err("nothing normal");
     assert!(matches!(error, TrainingError::NoNormalImages), "{error}");
     assert!(matches!(
         train(&[], &[]),
@@ -408,7 +430,7 @@ fn training_refuses_what_it_cannot_learn_from() {
         Err(TrainingError::MaskDimensions { .. })
     ));
     let mut bad_color = anomalous;
-    bad_color.mask.as_mut().expect("masked").classes[0].color = "green".to_owned();
+    bad_color.mask.as_mut().expect("masked").classes[0].color = "#+F0000".to_owned();
     assert!(matches!(
         train(&[normal, bad_color], &[]),
         Err(TrainingError::Color { .. })
