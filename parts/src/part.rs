@@ -138,6 +138,9 @@ impl Defect {
     }
 }
 
+/// Where the line's light comes from (a unit vector, image coordinates): the upper left.
+pub const LIGHT_DIRECTION: (f64, f64) = (-0.6, -0.8);
+
 /// One part as the camera sees it: build with [`Part::new`] or [`crate::Spec::part`], then
 /// draw [`Part::image`], [`Part::template`] and [`Part::mask`].
 #[derive(Debug, Clone)]
@@ -155,9 +158,10 @@ pub struct Part {
 
 impl Part {
     /// The part number `stream` of the set seeded by `seed`, `width` x `height` pixels,
-    /// carrying `defect` (`None`: a normal part). The lighting's direction belongs to the
-    /// set; the misalignment, the lighting's strength, the noise and the defect's place and
-    /// size to the part.
+    /// carrying `defect` (`None`: a normal part). The camera and its light are fixed, so
+    /// every set of every seed shares the lighting's direction ([`LIGHT_DIRECTION`]): a
+    /// model trained on one seed's parts can be tested on another's. The misalignment, the
+    /// lighting's strength, the noise and the defect's place and size belong to the part.
     pub fn new(
         seed: u64,
         width: u32,
@@ -166,7 +170,6 @@ impl Part {
         defect: Option<DefectKind>,
     ) -> Self {
         let side = f64::from(width.min(height));
-        let light_dir = Rng::new(seed).direction();
         let noise_seed = mix(seed ^ mix(stream));
         let mut rng = Rng::new(noise_seed);
         // Aligned parts: at most ~1% of the side (±2 px at 256).
@@ -175,7 +178,7 @@ impl Part {
             f64::from(width) / 2.0 + rng.signed(shift) as f64,
             f64::from(height) / 2.0 + rng.signed(shift) as f64,
         );
-        let light = (light_dir, rng.range(0.12, 0.18));
+        let light = (LIGHT_DIRECTION, rng.range(0.12, 0.18));
         let defect = defect.map(|kind| Defect::draw(kind, side, &mut rng));
         Part {
             width,
