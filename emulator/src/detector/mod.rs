@@ -6,8 +6,10 @@
 //!   images are used as they are).
 //! - **Statistics.** Per cell, the mean and sample standard deviation of the normal training
 //!   images, the deviation floored at [`STD_FLOOR`] grey levels so flat regions do not explode.
-//! - **Anomaly map and score.** `|x - mean| / std` per cell, smoothed by a [1 2 1] x [1 2 1]
-//!   kernel so one noisy cell does not trigger; the image's score is the map's maximum.
+//! - **Anomaly map and score.** `|x - mean| / std` per cell, against the best fitting of the
+//!   cell's own and its 8 neighbours' statistics (parts sit to within about a cell, so an
+//!   edge one cell off is no anomaly), smoothed by a [1 2 1] x [1 2 1] kernel so one noisy
+//!   cell does not trigger; the image's score is the map's maximum.
 //! - **Threshold.** Every fifth normal image of `fit` (by position; the last one when there are
 //!   2 to 4) is held out and the statistics come from the others only; they are not refitted,
 //!   so the threshold is chosen for exactly the statistics that use it. With anomalous images
@@ -642,13 +644,7 @@ impl Model {
 
     /// The smoothed anomaly map of a working-resolution image.
     fn map(&self, grid: &Grid, work: &[f32]) -> Vec<f32> {
-        let raw: Vec<f32> = work
-            .iter()
-            .zip(&self.mean.0)
-            .zip(&self.std.0)
-            .map(|((x, m), s)| (x - m).abs() / s)
-            .collect();
-        grid.smooth(&raw)
+        grid.smooth(&grid.deviation(work, &self.mean.0, &self.std.0))
     }
 
     fn verdict(&self, score: f64) -> Verdict {

@@ -158,6 +158,30 @@ impl Grid {
             .collect()
     }
 
+    /// Each cell's deviation from the normal statistics, `|x - mean| / std`, taken against
+    /// the statistics of the cell itself and of its 8 neighbours, whichever fits best: parts
+    /// are placed to within about a cell, so an edge that sits one cell off is not an
+    /// anomaly, while a defect differs from every neighbour too.
+    pub(super) fn deviation(&self, work: &[f32], mean: &[f32], std: &[f32]) -> Vec<f32> {
+        let (w, h) = (self.work_width, self.work_height);
+        let mut out = vec![0f32; work.len()];
+        for y in 0..h {
+            let rows = y.saturating_sub(1)..=(y + 1).min(h - 1);
+            for x in 0..w {
+                let x_value = work[y * w + x];
+                let mut best = f32::INFINITY;
+                for ny in rows.clone() {
+                    for nx in x.saturating_sub(1)..=(x + 1).min(w - 1) {
+                        let n = ny * w + nx;
+                        best = best.min((x_value - mean[n]).abs() / std[n]);
+                    }
+                }
+                out[y * w + x] = best;
+            }
+        }
+        out
+    }
+
     /// `map` smoothed by the separable [1 2 1] / 4 kernel, edges repeated: one noisy cell is
     /// damped to a quarter, a 1-cell line keeps half its height.
     pub(super) fn smooth(&self, map: &[f32]) -> Vec<f32> {
