@@ -38,7 +38,8 @@ pub struct Options {
     /// e.g. 500ms, 1s, 2m, 1m30s; 0s means the next request sees it complete.
     #[arg(long, default_value = "1s", value_parser = parse_duration)]
     pub dataset_duration: Duration,
-    /// How long a model stays TRAINING.
+    /// How long a model stays TRAINING at least (with --s3-dir, training on the images can
+    /// take longer, and then it stays TRAINING as long as that took).
     #[arg(long, default_value = "1s", value_parser = parse_duration)]
     pub training_duration: Duration,
     /// How long a model stays STARTING_HOSTING or STOPPING_HOSTING.
@@ -117,8 +118,9 @@ pub struct Options {
     #[arg(long, default_value_t = Quotas::default().concurrent_packaging_jobs)]
     pub quota_packaging_jobs: usize,
     /// A directory standing for S3: s3://bucket/key is DIR/bucket/key. CreateDataset then
-    /// imports the manifest and checks its images there; without it, manifest contents are
-    /// synthesized from the manifest's location.
+    /// imports the manifest and checks its images there, CreateModel trains on the images
+    /// and writes its evaluation there, and DetectAnomalies answers from what the model
+    /// learnt; without it, manifest contents, scores and answers are synthesized.
     #[arg(long, value_name = "DIR")]
     pub s3_dir: Option<PathBuf>,
 }

@@ -1,6 +1,7 @@
 //! What DetectAnomalies checks of an image before a model looks at it: that it is a PNG or a
 //! JPEG, the one its `Content-Type` names, and that its size is within the service's limits.
-//! Only the header is read; nothing here decodes pixels.
+//! [`check`] reads only the header; [`decode`] reads the pixels, for a model that looks at
+//! them.
 
 use std::io::Cursor;
 
@@ -85,6 +86,18 @@ pub fn check(content_type: &str, body: &[u8]) -> Result<Dimensions, ApiError> {
     Ok(Dimensions { width, height })
 }
 
+/// Decodes `body`, already accepted by [`check`] for `content_type`; a ValidationException
+/// if its pixels turn out to be corrupt.
+pub fn decode(content_type: &str, body: &[u8]) -> Result<image::DynamicImage, ApiError> {
+    let format = format_of(content_type).unwrap_or(ImageFormat::Png);
+    image::load_from_memory_with_format(body, format).map_err(|err| {
+        ApiError::validation(format!(
+            "The image could not be decoded as a {} image: {err}.",
+            name(format)
+        ))
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -121,6 +134,24 @@ mod tests {
                 );
             }
         }
+    }
+
+    #[test]
+    fn decoding_reads_the_pixels_and_refuses_a_truncated_body() {
+        let png = encoded(64, 64, ImageFormat::Png);
+        let image = decode("image/png", &png).unwrap();
+        assert_eq!(image.to_rgb8().get_pixel(10, 10).0, [200, 10, 10]);
+        // The header (and so `check`) survives, the pixel data does not.
+        let truncated = &png[..png.len() / 2];
+        assert!(check("image/png", truncated).is_ok());
+        let text = decode("image/png", truncated)
+            .unwrap_err()
+            .message()
+            .to_owned();
+        assert!(
+            text.contains("could not be decoded as a PNG image"),
+            "{text}"
+        );
     }
 
     #[test]

@@ -64,6 +64,7 @@ mod service;
 mod sigv4;
 pub mod state;
 mod synthetic;
+mod training;
 mod validate;
 
 use std::future::Future;

@@ -407,7 +407,7 @@ mod tests {
     use crate::state::ModelStatus;
     use crate::state::{
         parse_entry, FailureKind, GreengrassConfiguration, Label, ManifestImport, NewEntry,
-        NewModel, NewPackagingJob, PackagingStatus, S3Location, S3Object,
+        NewModel, NewPackagingJob, PackagingStatus, S3Location, S3Object, Training,
     };
     use serde_json::json;
     use std::time::Duration;
@@ -435,6 +435,7 @@ mod tests {
             .unwrap();
         state.advance(clock.now());
         let model = |tags: &[(&str, &str)]| NewModel {
+            training: Training::Synthetic,
             description: Some("d".into()),
             output: S3Location {
                 bucket: "b".into(),

@@ -20,7 +20,7 @@ pub enum S3DirError {
     },
 }
 
-/// Why an object cannot be read. The messages are written to end up in a `StatusMessage`.
+/// Why an object cannot be read or written. The messages are written to end up in a `StatusMessage`.
 #[derive(Debug, thiserror::Error)]
 pub enum ObjectError {
     /// The bucket or key cannot name a file inside the directory.
@@ -48,6 +48,22 @@ pub enum ObjectError {
         bucket: String,
         /// The key.
         key: String,
+    },
+    /// No such bucket (to write into).
+    #[error("the bucket {bucket} does not exist in the S3 directory")]
+    NoSuchBucket {
+        /// The bucket.
+        bucket: String,
+    },
+    /// The object cannot be written.
+    #[error("s3://{bucket}/{key} cannot be written: {source}")]
+    Unwritable {
+        /// The bucket.
+        bucket: String,
+        /// The key.
+        key: String,
+        /// The I/O error.
+        source: io::Error,
     },
     /// The file exists but cannot be read.
     #[error("s3://{bucket}/{key} cannot be read: {source}")]
@@ -89,8 +105,9 @@ impl S3Dir {
         &self.root
     }
 
-    /// The file holding `s3://bucket/key`, canonical and inside the directory.
-    pub fn resolve(&self, bucket: &str, key: &str) -> Result<PathBuf, ObjectError> {
+    /// The path `s3://bucket/key` names, before any symlink is followed; refuses names that
+    /// could leave the directory by their spelling alone.
+    fn path_of(&self, bucket: &str, key: &str) -> Result<PathBuf, ObjectError> {
         let invalid = |why| ObjectError::InvalidName {
             bucket: bucket.to_owned(),
             key: key.to_owned(),
@@ -110,7 +127,67 @@ impl S3Dir {
         if key.split('/').any(|segment| segment == "..") {
             return Err(invalid("the key must not have a `..` segment"));
         }
-        let path = self.root.join(bucket).join(key);
+        if key.ends_with('/') {
+            return Err(invalid("the key must name an object, not end in `/`"));
+        }
+        Ok(self.root.join(bucket).join(key))
+    }
+
+    /// Whether the bucket exists (as a directory inside the S3 directory).
+    pub fn has_bucket(&self, bucket: &str) -> bool {
+        self.path_of(bucket, "probe").is_ok()
+            && self
+                .root
+                .join(bucket)
+                .canonicalize()
+                .is_ok_and(|path| path.starts_with(&self.root) && path.is_dir())
+    }
+
+    /// Writes `bytes` to `s3://bucket/key`, creating the key's directories inside the
+    /// bucket, which must exist. The same names are refused as for reading, and neither the
+    /// bucket nor any directory on the way may lead outside through a symlink.
+    pub fn write(&self, bucket: &str, key: &str, bytes: &[u8]) -> Result<(), ObjectError> {
+        let path = self.path_of(bucket, key)?;
+        let failed = |source| ObjectError::Unwritable {
+            bucket: bucket.to_owned(),
+            key: key.to_owned(),
+            source,
+        };
+        if !self.has_bucket(bucket) {
+            return Err(ObjectError::NoSuchBucket {
+                bucket: bucket.to_owned(),
+            });
+        }
+        let escapes = || ObjectError::Escapes {
+            bucket: bucket.to_owned(),
+            key: key.to_owned(),
+        };
+        // One directory at a time, each checked before the next is made inside it, so a
+        // symlinked directory on the way cannot get directories created outside.
+        let mut directory = self.root.join(bucket);
+        let segments: Vec<&str> = key.split('/').collect();
+        for segment in &segments[..segments.len() - 1] {
+            directory = directory.join(segment);
+            if !directory.exists() {
+                std::fs::create_dir(&directory).map_err(failed)?;
+            }
+            directory = directory.canonicalize().map_err(failed)?;
+            if !directory.starts_with(&self.root) {
+                return Err(escapes());
+            }
+        }
+        // An existing object that is a symlink out of the directory is not overwritten.
+        if let Ok(existing) = path.canonicalize() {
+            if !existing.starts_with(&self.root) {
+                return Err(escapes());
+            }
+        }
+        std::fs::write(&path, bytes).map_err(failed)
+    }
+
+    /// The file holding `s3://bucket/key`, canonical and inside the directory.
+    pub fn resolve(&self, bucket: &str, key: &str) -> Result<PathBuf, ObjectError> {
+        let path = self.path_of(bucket, key)?;
         let canonical = match path.canonicalize() {
             Ok(canonical) => canonical,
             Err(err) if err.kind() == io::ErrorKind::NotFound => {
@@ -258,6 +335,44 @@ mod tests {
         assert_eq!(dir.read_to_string("alias", "in.txt").unwrap(), "inside");
         std::os::unix::fs::symlink("in.txt", dir.root().join("b/alias.txt")).unwrap();
         assert_eq!(dir.read_to_string("b", "alias.txt").unwrap(), "inside");
+    }
+
+    #[test]
+    fn writes_land_inside_existing_buckets_only() {
+        let (temp, dir) = setup();
+        dir.write("b", "out/deep/result.json", b"{}").unwrap();
+        assert_eq!(
+            dir.read_to_string("b", "out/deep/result.json").unwrap(),
+            "{}"
+        );
+        let err = dir.write("nobucket", "x.json", b"{}").unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "the bucket nobucket does not exist in the S3 directory"
+        );
+        for key in ["../secret.txt", "/abs.json", "dir/"] {
+            let err = dir.write("b", key, b"x").unwrap_err();
+            assert!(
+                matches!(err, ObjectError::InvalidName { .. }),
+                "{key}: {err}"
+            );
+        }
+        std::os::unix::fs::symlink(temp.path(), dir.root().join("b/up")).unwrap();
+        std::os::unix::fs::symlink(
+            temp.path().join("secret.txt"),
+            dir.root().join("b/link.txt"),
+        )
+        .unwrap();
+        for key in ["up/new.json", "up/sub/new.json", "link.txt"] {
+            let err = dir.write("b", key, b"x").unwrap_err();
+            assert!(matches!(err, ObjectError::Escapes { .. }), "{key}: {err}");
+        }
+        assert!(!temp.path().join("new.json").exists());
+        assert!(!temp.path().join("sub").exists());
+        assert_eq!(
+            std::fs::read_to_string(temp.path().join("secret.txt")).unwrap(),
+            "outside"
+        );
     }
 
     #[test]

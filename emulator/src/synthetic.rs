@@ -9,6 +9,8 @@
 use serde::Serialize;
 use serde_json::json;
 
+use crate::detector::{Area, Detection, Segmentation};
+
 /// The fewest and most images a manifest-created dataset gets.
 const MANIFEST_IMAGES: (u64, u64) = (20, 40);
 
@@ -128,25 +130,15 @@ pub const BACKGROUND_COLOR: &str = "#FFFFFF";
 /// The side of the square anomaly mask, in pixels.
 const MASK_SIDE: usize = 32;
 
-/// What a hosted model says about an image.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Detection {
-    /// `IsAnomalous`.
-    pub is_anomalous: bool,
-    /// `Confidence`, in [0.50, 0.99].
-    pub confidence: f64,
-    /// For an anomalous image: the anomalous share of the mask's pixels and the mask.
-    pub anomaly: Option<(f64, Vec<u8>)>,
-}
-
-/// The verdict on `image`: anomalous for about half of all inputs; an anomalous image gets a
-/// 32×32 PNG mask with one [`ANOMALY_COLOR`] rectangle on [`BACKGROUND_COLOR`], and the
-/// rectangle's share of the pixels as its area, so mask and numbers agree.
+/// The verdict on `image`: anomalous for about half of all inputs, with a confidence in
+/// [0.50, 0.99]; an anomalous image gets a 32×32 PNG mask with one [`ANOMALY_COLOR`]
+/// rectangle on [`BACKGROUND_COLOR`], and the rectangle's share of the pixels as its area,
+/// so mask and numbers agree.
 pub fn detect(image: &[u8]) -> Detection {
     let mut draw = Draw::new(&[image]);
     let is_anomalous = draw.next() % 2 == 1;
     let confidence = draw.fraction(0.50, 0.99);
-    let anomaly = is_anomalous.then(|| {
+    let segmentation = is_anomalous.then(|| {
         let side = MASK_SIDE as u64;
         let (width, height) = (draw.between(2, side / 2), draw.between(2, side / 2));
         let (left, top) = (
@@ -157,13 +149,24 @@ pub fn detect(image: &[u8]) -> Detection {
             let (x, y) = (x as u64, y as u64);
             (left..left + width).contains(&x) && (top..top + height).contains(&y)
         };
-        let area = (width * height) as f64 / (side * side) as f64;
-        (area, png_mask(inside))
+        let fraction = (width * height) as f64 / (side * side) as f64;
+        let area = |name: &str, color: &str, fraction| Area {
+            name: name.to_owned(),
+            color: color.to_owned(),
+            fraction,
+        };
+        Segmentation {
+            mask_png: png_mask(inside),
+            areas: vec![
+                area("background", BACKGROUND_COLOR, 1.0 - fraction),
+                area("anomaly", ANOMALY_COLOR, fraction),
+            ],
+        }
     });
     Detection {
-        is_anomalous,
+        anomalous: is_anomalous,
         confidence,
-        anomaly,
+        segmentation,
     }
 }
 
@@ -285,15 +288,20 @@ mod tests {
     fn detection_is_deterministic_and_the_mask_matches_the_area() {
         let results: Vec<_> = (0..32u8).map(|i| detect(&[i; 8])).collect();
         assert_eq!(results[3], detect(&[3; 8]));
-        assert!(results.iter().any(|d| d.is_anomalous));
-        assert!(results.iter().any(|d| !d.is_anomalous));
+        assert!(results.iter().any(|d| d.anomalous));
+        assert!(results.iter().any(|d| !d.anomalous));
         for d in &results {
             assert!((0.5..0.99).contains(&d.confidence), "{d:?}");
-            assert_eq!(d.is_anomalous, d.anomaly.is_some());
+            assert_eq!(d.anomalous, d.segmentation.is_some());
         }
-        let (area, png) = results.iter().find_map(|d| d.anomaly.clone()).unwrap();
+        let segmentation = results
+            .iter()
+            .find_map(|d| d.segmentation.as_ref())
+            .unwrap();
+        let area = segmentation.areas[1].fraction;
         assert!(area > 0.0 && area < 1.0);
-        let pixels = decode_stored_png(&png);
+        assert_eq!(segmentation.areas[0].fraction, 1.0 - area);
+        let pixels = decode_stored_png(&segmentation.mask_png);
         let anomalous = pixels.iter().filter(|p| **p == [0x23, 0xa4, 0x36]).count();
         assert_eq!(anomalous as f64 / (32.0 * 32.0), area);
     }

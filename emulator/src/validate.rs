@@ -333,6 +333,11 @@ impl Validator {
         self.violations.push(message.into());
     }
 
+    /// Whether nothing has been violated so far.
+    pub fn is_clean(&self) -> bool {
+        self.violations.is_empty()
+    }
+
     /// `Ok` when nothing was violated, otherwise one `ValidationException` listing everything.
     pub fn finish(self) -> Result<(), ApiError> {
         match self.violations.len() {

@@ -13,8 +13,9 @@ use crate::request::ApiRequest;
 use crate::response::Reply;
 use crate::routes::Operation;
 use crate::service::Service;
-use crate::state::{InferenceUnits, NewModel, S3Location};
+use crate::state::{InferenceUnits, NewModel, S3Location, Training};
 use crate::synthetic;
+use crate::training::{self, Plan};
 use crate::validate::{
     StringConstraint, Validator, IMAGE_CONTENT_TYPE, KMS_KEY_ID, MODEL_DESCRIPTION, MODEL_VERSION,
     MODEL_VERSION_NO_LATEST, PROJECT_NAME, S3_BUCKET, S3_PREFIX,
@@ -107,13 +108,39 @@ pub fn create(service: &Service, request: &ApiRequest) -> Result<Reply, ApiError
     let kms_key_id = v.optional("kmsKeyId", input.kms_key_id.as_deref(), &KMS_KEY_ID);
     let tags = read_tags(&mut v, "tags", input.tags.as_deref().unwrap_or_default());
     let config = &service.config;
+    // With an S3 directory the model learns from the datasets' images, here, before the
+    // state lock is taken; a call that is then refused wastes the work but changes nothing.
+    let attempt = match &config.s3_dir {
+        Some(dir) if v.is_clean() => service
+            .read(|state| state.project(project).ok().and_then(Plan::of))
+            .map(|plan| plan.train(dir, &output)),
+        _ => None,
+    };
+    let (learned, training, takes) = match attempt {
+        None => (None, Training::Synthetic, config.durations.training),
+        Some(attempt) => {
+            let takes = config.durations.training.max(attempt.took);
+            match attempt.outcome {
+                Ok(learned) => {
+                    let training = Training::Learned {
+                        detector: learned.detector.clone().into(),
+                        performance: learned.performance,
+                    };
+                    (Some(learned), training, takes)
+                }
+                Err(message) => (None, Training::Failed(message), takes),
+            }
+        }
+    };
     let new = NewModel {
         description: description.map(str::to_owned),
         output,
         kms_key_id: kms_key_id.map(str::to_owned),
         tags,
+        training,
     };
-    run_idempotent(
+    let mut created = None;
+    let reply = run_idempotent(
         service,
         request,
         v,
@@ -122,12 +149,21 @@ pub fn create(service: &Service, request: &ApiRequest) -> Result<Reply, ApiError
         |state, now| {
             config.quotas.check_create_model(state, project)?;
             let arn = |version| config.model_arn(project, version);
-            let model = state.create_model(project, new, arn, now, config.durations.training)?;
+            let model = state.create_model(project, new, arn, now, takes)?;
+            created = Some(model.clone());
             Ok(Reply::accepted(
                 json!({ "ModelMetadata": model_metadata(model) }),
             ))
         },
-    )
+    )?;
+    // The evaluation files go where the service writes them, once the model exists (a
+    // replayed call created nothing and writes nothing).
+    if let (Some(dir), Some(model), Some(learned)) = (&config.s3_dir, created, learned) {
+        if let Err(err) = training::write_evaluation(dir, project, &model, &learned) {
+            tracing::warn!(project, version = model.version, %err, "evaluation files not written");
+        }
+    }
+    Ok(reply)
 }
 
 /// `GET /2020-11-20/projects/{projectName}/models/{modelVersion}`
@@ -241,10 +277,27 @@ pub fn detect(service: &Service, request: &ApiRequest) -> Result<Reply, ApiError
     v.required("contentType", content_type.as_deref(), &IMAGE_CONTENT_TYPE);
     v.length("body", request.body().len(), 1, usize::MAX);
     v.finish()?;
-    service.read(|state| state.hosted_model(project, version).map(|_| ()))?;
+    let detector = service.read(|state| {
+        state
+            .hosted_model(project, version)
+            .map(|model| model.detector.clone())
+    })?;
     // Checked and computed outside the lock: the image can be large and needs no state.
-    image::check(content_type.as_deref().unwrap_or_default(), request.body())?;
-    let detection = synthetic::detect(request.body());
+    let content_type = content_type.as_deref().unwrap_or_default();
+    let dimensions = image::check(content_type, request.body())?;
+    let detection = match detector {
+        None => synthetic::detect(request.body()),
+        Some(detector) => {
+            let (width, height) = detector.dimensions();
+            if (dimensions.width, dimensions.height) != (width, height) {
+                return Err(ApiError::validation(format!(
+                    "The image is {}x{} pixels, but model version {version} of project                      {project} was trained on images of {width}x{height}; send an image with                      the training images' dimensions.",
+                    dimensions.width, dimensions.height
+                )));
+            }
+            detector.detect(&image::decode(content_type, request.body())?)
+        }
+    };
     Ok(Reply::ok(
         json!({ "DetectAnomalyResult": detect_anomaly_result(&detection) }),
     ))

@@ -8,10 +8,11 @@ use base64::engine::general_purpose::STANDARD;
 use base64::Engine as _;
 use serde_json::{json, Map, Value};
 
+use crate::detector::Detection;
 use crate::state::{
     Dataset, GreengrassConfiguration, Model, PackagingJob, Project, S3Location, S3Object,
 };
-use crate::synthetic::{Detection, Performance, ANOMALY_COLOR, BACKGROUND_COLOR};
+use crate::synthetic::Performance;
 
 /// `ProjectMetadata`.
 pub fn project_metadata(project: &Project) -> Value {
@@ -161,28 +162,34 @@ pub fn tag_list(tags: &BTreeMap<String, String>) -> Value {
         .collect()
 }
 
-/// `DetectAnomalyResult`: for an anomalous image the `background` and `anomaly` areas
-/// (fractions of the image, summing to 1, as the service reports them) and the mask.
+/// `DetectAnomalyResult`: for a segmentation verdict the areas (`background` first, as
+/// fractions of the image summing to 1, as the service reports them) and the mask.
 pub fn detect_anomaly_result(detection: &Detection) -> Value {
-    let (anomalies, mask) = match &detection.anomaly {
-        Some((area, mask)) => {
-            let pixel = |name: &str, area: f64, color: &str| {
-                json!({
-                    "Name": name,
-                    "PixelAnomaly": { "TotalPercentageArea": four_decimals(area), "Color": color },
+    let (anomalies, mask) = match &detection.segmentation {
+        Some(segmentation) => {
+            let anomalies: Vec<Value> = segmentation
+                .areas
+                .iter()
+                .map(|area| {
+                    json!({
+                        "Name": area.name,
+                        "PixelAnomaly": {
+                            "TotalPercentageArea": four_decimals(area.fraction),
+                            "Color": area.color,
+                        },
+                    })
                 })
-            };
-            let anomalies = json!([
-                pixel("background", 1.0 - area, BACKGROUND_COLOR),
-                pixel("anomaly", *area, ANOMALY_COLOR),
-            ]);
-            (Some(anomalies), Some(STANDARD.encode(mask)))
+                .collect();
+            (
+                Some(anomalies),
+                Some(STANDARD.encode(&segmentation.mask_png)),
+            )
         }
         None => (None, None),
     };
     without_nulls(json!({
         "Source": { "Type": "direct" },
-        "IsAnomalous": detection.is_anomalous,
+        "IsAnomalous": detection.anomalous,
         "Confidence": four_decimals(detection.confidence),
         "Anomalies": anomalies,
         "AnomalyMask": mask,
@@ -235,6 +242,7 @@ mod tests {
     }
 
     use super::*;
+    use crate::detector::{Area, Segmentation};
 
     #[test]
     fn null_members_are_left_out() {
@@ -247,18 +255,29 @@ mod tests {
     #[test]
     fn detections_carry_anomalies_and_a_mask_only_when_anomalous() {
         let normal = Detection {
-            is_anomalous: false,
+            anomalous: false,
             confidence: 0.75,
-            anomaly: None,
+            segmentation: None,
         };
         assert_eq!(
             detect_anomaly_result(&normal),
             json!({"Source": {"Type": "direct"}, "IsAnomalous": false, "Confidence": 0.75})
         );
+        let area = |name: &str, color: &str, fraction| Area {
+            name: name.to_owned(),
+            color: color.to_owned(),
+            fraction,
+        };
         let anomalous = Detection {
-            is_anomalous: true,
+            anomalous: true,
             confidence: 0.9,
-            anomaly: Some((0.25, vec![1, 2, 3])),
+            segmentation: Some(Segmentation {
+                mask_png: vec![1, 2, 3],
+                areas: vec![
+                    area("background", "#FFFFFF", 0.75),
+                    area("cracked", "#23A436", 0.25),
+                ],
+            }),
         };
         let result = detect_anomaly_result(&anomalous);
         assert_eq!(result["AnomalyMask"], "AQID");
@@ -267,9 +286,7 @@ mod tests {
             result["Anomalies"][0]["PixelAnomaly"]["TotalPercentageArea"],
             0.75
         );
-        assert_eq!(
-            result["Anomalies"][1]["PixelAnomaly"]["Color"],
-            ANOMALY_COLOR
-        );
+        assert_eq!(result["Anomalies"][1]["Name"], "cracked");
+        assert_eq!(result["Anomalies"][1]["PixelAnomaly"]["Color"], "#23A436");
     }
 }

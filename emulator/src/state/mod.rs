@@ -31,7 +31,8 @@ pub use self::datasets::{
 };
 pub use self::lifecycle::{Advance, Outcome, Pending, Phase, Status};
 pub use self::models::{
-    Evaluation, InferenceUnits, Model, ModelStatus, NewModel, S3Location, S3Object, MAX_TAGS,
+    Evaluation, InferenceUnits, Model, ModelStatus, NewModel, S3Location, S3Object, Training,
+    MAX_TAGS,
 };
 pub use self::packaging::{
     GreengrassConfiguration, GreengrassOutput, NewPackagingJob, PackagingJob, PackagingStatus,

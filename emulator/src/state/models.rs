@@ -1,6 +1,7 @@
 //! Model versions: training, hosting, deletion and tags.
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
 use std::time::Duration;
 
 use serde::Serialize;
@@ -8,6 +9,7 @@ use serde::Serialize;
 use super::lifecycle::{Outcome, Phase, Status};
 use super::{find_mut, DatasetStatus, DatasetType, FailureKind, Project, State, Subject};
 use crate::clock::Timestamp;
+use crate::detector::Detector;
 use crate::error::{ApiError, Resource};
 use crate::synthetic::{self, Performance};
 
@@ -35,6 +37,10 @@ pub struct Model {
     /// What a successful training produces, fixed when training starts (`None` when it is
     /// going to fail); [`Model::evaluation`] shows it once training is over.
     evaluation: Option<Evaluation>,
+    /// The model learnt from real images (`--s3-dir`); `None` for a synthetic model, whose
+    /// DetectAnomalies answers are derived from the image bytes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub detector: Option<Arc<Detector>>,
     /// `MinInferenceUnits` and `MaxInferenceUnits` of the last StartModel.
     pub inference_units: Option<InferenceUnits>,
     /// The model's tags.
@@ -116,7 +122,13 @@ impl Evaluation {
     /// The evaluation of `version` of `project`, written under `output` at `ended`:
     /// `{prefix}/EvaluationManifest-{project}-{version}.json` and
     /// `{prefix}/EvaluationResult-{project}-{version}.json`.
-    fn of(project: &str, version: u32, output: &S3Location, ended: Timestamp) -> Self {
+    fn of(
+        project: &str,
+        version: u32,
+        output: &S3Location,
+        ended: Timestamp,
+        performance: Performance,
+    ) -> Self {
         let prefix = match output.prefix.as_deref() {
             Some(prefix) if !prefix.is_empty() && !prefix.ends_with('/') => format!("{prefix}/"),
             prefix => prefix.unwrap_or_default().to_owned(),
@@ -126,7 +138,7 @@ impl Evaluation {
             key: format!("{prefix}{name}-{project}-{version}.json"),
         };
         Self {
-            performance: synthetic::performance(project, version),
+            performance,
             manifest: object("EvaluationManifest"),
             result: object("EvaluationResult"),
             ended,
@@ -143,8 +155,25 @@ pub struct InferenceUnits {
     pub max: Option<u32>,
 }
 
+/// What training a new model is going to end in.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub enum Training {
+    /// Scores derived from the project and version (no S3 directory).
+    #[default]
+    Synthetic,
+    /// A model learnt from the datasets' images, and how it performed.
+    Learned {
+        /// The model.
+        detector: Arc<Detector>,
+        /// Its measured `Performance`.
+        performance: Performance,
+    },
+    /// Training cannot succeed, for this reason (the `StatusMessage`).
+    Failed(String),
+}
+
 /// The input of CreateModel, once validated.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct NewModel {
     /// `Description`.
     pub description: Option<String>,
@@ -154,6 +183,8 @@ pub struct NewModel {
     pub kms_key_id: Option<String>,
     /// `Tags`, at most [`MAX_TAGS`].
     pub tags: BTreeMap<String, String>,
+    /// What training ends in.
+    pub training: Training,
 }
 
 impl Model {
@@ -162,6 +193,12 @@ impl Model {
         self.evaluation
             .as_ref()
             .filter(|_| self.phase.status != ModelStatus::Training)
+    }
+
+    /// The evaluation training is going to end with, already while it trains (to write its
+    /// files); `None` when training is going to fail.
+    pub fn evaluation_planned(&self) -> Option<&Evaluation> {
+        self.evaluation.as_ref()
     }
 
     /// Adds `tags`, replacing the values of keys it already has; ValidationException if that
@@ -231,12 +268,31 @@ impl State {
             fails = failure.is_some(),
             "training started"
         );
-        let (then, evaluation) = match failure {
-            Some(message) => (Outcome::fail(ModelStatus::TrainingFailed, message), None),
-            None => (
-                Outcome::settle(ModelStatus::Trained),
-                Some(Evaluation::of(project, version, &new.output, now + takes)),
+        let ended = now + takes;
+        let trained = |performance| {
+            let evaluation = Evaluation::of(project, version, &new.output, ended, performance);
+            (Outcome::settle(ModelStatus::Trained), Some(evaluation))
+        };
+        let (then, evaluation, detector) = match (failure, new.training) {
+            (Some(message), _) | (None, Training::Failed(message)) => (
+                Outcome::fail(ModelStatus::TrainingFailed, message),
+                None,
+                None,
             ),
+            (None, Training::Synthetic) => {
+                let (then, evaluation) = trained(synthetic::performance(project, version));
+                (then, evaluation, None)
+            }
+            (
+                None,
+                Training::Learned {
+                    detector,
+                    performance,
+                },
+            ) => {
+                let (then, evaluation) = trained(performance);
+                (then, evaluation, Some(detector))
+            }
         };
         let model = Model {
             version,
@@ -247,6 +303,7 @@ impl State {
             output: new.output,
             kms_key_id: new.kms_key_id,
             evaluation,
+            detector,
             inference_units: None,
             tags: new.tags,
         };
@@ -507,6 +564,7 @@ pub(super) mod tests {
     /// The least a CreateModel asks for: an output bucket, and nothing else.
     pub(in crate::state) fn plain_model() -> NewModel {
         NewModel {
+            training: Training::Synthetic,
             description: None,
             output: S3Location {
                 bucket: "out".into(),
@@ -520,6 +578,7 @@ pub(super) mod tests {
     /// Starts training the next model of p1; returns its version.
     pub(in crate::state) fn train(state: &mut State, clock: &ManualClock) -> u32 {
         let new = NewModel {
+            training: Training::Synthetic,
             description: Some("first".into()),
             output: S3Location {
                 bucket: "out".into(),

@@ -13,3 +13,4 @@ mod quotas;
 mod s3_dir;
 mod sigv4;
 mod support;
+mod training;

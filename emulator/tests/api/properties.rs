@@ -31,6 +31,7 @@ use lookoutvision_emulator::error::ApiError;
 use lookoutvision_emulator::state::{
     parse_entry, ArmedFailure, DatasetType, FailureKind, GreengrassConfiguration as Greengrass,
     InferenceUnits, ManifestImport, NewModel, NewPackagingJob, S3Location, S3Object, State,
+    Training,
 };
 use lookoutvision_emulator::{Config, Emulator};
 use proptest::prelude::*;
@@ -612,6 +613,7 @@ impl Api for StateApi {
                     },
                     kms_key_id: None,
                     tags: BTreeMap::new(),
+                    training: Training::Synthetic,
                 };
                 let arn = |version| config.model_arn(PROJECTS[p], version);
                 match state.create_model(PROJECTS[p], new, arn, now, TAKES) {
