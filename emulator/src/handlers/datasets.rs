@@ -9,8 +9,7 @@ use serde_json::{json, Value};
 use super::run_idempotent;
 use super::shapes::{dataset_description, dataset_metadata};
 use crate::error::{ApiError, Resource};
-use crate::manifest;
-use crate::manifest::Line;
+use crate::manifest::{self, Line};
 use crate::pagination::{PageRequest, Scope};
 use crate::request::ApiRequest;
 use crate::response::Reply;
@@ -210,8 +209,9 @@ pub fn update_entries(service: &Service, request: &ApiRequest) -> Result<Reply, 
         .unwrap_or_default();
     // With `--s3-dir` the images are checked as CreateDataset's are, before taking the state
     // lock for the update; a failure is the update's asynchronous outcome, not an error of
-    // the call. The dataset's bucket is looked up first: a dataset changed in between (only
-    // possible by emptying it, which nothing does) would be checked against its old bucket.
+    // the call. The dataset's bucket is read under a lock of its own: a dataset deleted and
+    // created again in between would be checked against the old one's bucket, a race the
+    // emulator accepts rather than reading files while holding the state.
     let changes = match &service.config.s3_dir {
         None => Ok(()),
         Some(dir) => {
