@@ -51,7 +51,7 @@ mod faults;
 mod handlers;
 mod idempotency;
 pub mod image;
-mod manifest;
+pub mod manifest;
 mod pagination;
 mod persist;
 pub mod quotas;

@@ -1,11 +1,16 @@
-//! Importing a SageMaker Ground Truth manifest from the S3 directory (`--s3-dir`), as
-//! CreateDataset does: one JSON object per line, each naming an image by `source-ref` and
-//! labelling it through a label attribute and its `<attribute>-metadata`. Every image must
-//! exist, be a PNG or JPEG, and sit in the same bucket as the others.
+//! SageMaker Ground Truth JSON Lines, as CreateDataset's manifests and UpdateDatasetEntries'
+//! `Changes` hold them: one JSON object per line, each naming an image by `source-ref` and
+//! labelling it through a label attribute and its `<attribute>-metadata`.
 //!
-//! The import either yields every entry or fails as a whole with a message for the
+//! [`read_line`] is the one reader of a line, with or without `--s3-dir`: the label rule and
+//! the checks that need no S3. With `--s3-dir`, [`import`] (CreateDataset) and
+//! [`check_changes`] (UpdateDatasetEntries) also check every image in the S3 directory: it
+//! exists, is a PNG or JPEG, and sits in the same bucket as the others.
+//!
+//! An import or update either yields every entry or fails as a whole with a message for the
 //! dataset's `StatusMessage`; the service does not import part of a manifest.
 
+use std::fmt;
 use std::io::BufReader;
 
 use image::{ImageFormat, ImageReader};
@@ -36,11 +41,23 @@ pub enum ImportError {
         /// What is wrong with it.
         problem: LineProblem,
     },
+    /// One line of UpdateDatasetEntries' `Changes` is wrong; `line` counts from 1, blank
+    /// lines included.
+    #[error("Changes line {line}: {problem}")]
+    ChangesLine {
+        /// The line's number.
+        line: usize,
+        /// What is wrong with it.
+        problem: LineProblem,
+    },
 }
 
 /// What is wrong with one manifest line.
 #[derive(Debug, thiserror::Error)]
 pub enum LineProblem {
+    /// Too short or too long for a dataset entry.
+    #[error("it is {0} characters long, outside 2 to {MAX_LINE_CHARS}")]
+    Length(usize),
     /// Not valid JSON, or JSON that is not an object.
     #[error("it is not a JSON object")]
     NotAnObject,
@@ -56,15 +73,17 @@ pub enum LineProblem {
     /// A segmentation mask reference that is not an `s3://bucket/key` string.
     #[error("\"{0}\" must be a string of the form s3://bucket/key")]
     BadMaskRef(String),
-    /// The image is in another bucket than the first line's.
-    #[error("source-ref {uri} is in bucket {bucket}, but the manifest's images are in bucket {first}; all images must be in one bucket")]
+    /// The image is in another bucket than the others (the first line's, or the dataset's).
+    #[error("source-ref {uri} is in bucket {bucket}, but {of} images are in bucket {first}; all images must be in one bucket")]
     OtherBucket {
         /// The image.
         uri: String,
         /// Its bucket.
         bucket: String,
-        /// The bucket of the first image.
+        /// The bucket of the other images.
         first: String,
+        /// Whose images those are.
+        of: ImagesOf,
     },
     /// An image or mask that cannot be read.
     #[error("{member} {source}")]
@@ -86,23 +105,23 @@ pub enum LineProblem {
     },
 }
 
+/// The longest dataset entry (one JSON Line), in characters: what a `DatasetEntry` may hold.
+const MAX_LINE_CHARS: usize = 8192;
+
 /// Reads the manifest `manifest` from `dir` and every image it lists.
 pub fn import(dir: &S3Dir, manifest: &S3Object) -> Result<Vec<NewEntry>, ImportError> {
     let text = dir
         .read_to_string(&manifest.bucket, &manifest.key)
         .map_err(ImportError::Manifest)?;
-    let mut first_bucket: Option<String> = None;
+    let mut images = Images::of(ImagesOf::Manifest, None);
     let mut entries = Vec::new();
-    for (index, line) in text.lines().enumerate() {
-        // A trailing newline or a blank line between entries is not an entry.
-        if line.trim().is_empty() {
-            continue;
-        }
-        let failed = |problem| ImportError::Line {
-            line: index + 1,
-            problem,
-        };
-        let entry = read_line(dir, line, &mut first_bucket).map_err(failed)?;
+    for (number, line) in numbered_lines(&text) {
+        let entry = read_line(line)
+            .and_then(|line| images.check(dir, &line).map(|()| line.entry))
+            .map_err(|problem| ImportError::Line {
+                line: number,
+                problem,
+            })?;
         entries.push(entry);
     }
     if entries.is_empty() {
@@ -114,57 +133,144 @@ pub fn import(dir: &S3Dir, manifest: &S3Object) -> Result<Vec<NewEntry>, ImportE
     Ok(entries)
 }
 
-/// Reads one non-blank line; `first_bucket` is the images' bucket once the first line set it.
-fn read_line(
+/// Checks the images of UpdateDatasetEntries' `changes` (already read, with their line
+/// numbers) in `dir`: each exists and has the right format, and all are in `bucket`, the
+/// bucket of the dataset's images (or, for a dataset without images, of the first line).
+pub fn check_changes(
     dir: &S3Dir,
-    line: &str,
-    first_bucket: &mut Option<String>,
-) -> Result<NewEntry, LineProblem> {
+    changes: &[(usize, Line)],
+    bucket: Option<String>,
+) -> Result<(), ImportError> {
+    let mut images = Images::of(ImagesOf::Dataset, bucket);
+    changes.iter().try_for_each(|(number, line)| {
+        images
+            .check(dir, line)
+            .map_err(|problem| ImportError::ChangesLine {
+                line: *number,
+                problem,
+            })
+    })
+}
+
+/// The non-blank lines of `text`, numbered from 1 with blank lines counted: a trailing
+/// newline or a blank line between entries is not an entry.
+pub fn numbered_lines(text: &str) -> impl Iterator<Item = (usize, &str)> {
+    text.lines()
+        .enumerate()
+        .filter(|(_, line)| !line.trim().is_empty())
+        .map(|(index, line)| (index + 1, line))
+}
+
+/// One JSON Line as read without looking at S3: the entry, and the masks it names.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Line {
+    /// The entry the line makes.
+    pub entry: NewEntry,
+    /// The segmentation masks: each `*-ref` member other than `source-ref`, and its URI.
+    masks: Vec<(String, String)>,
+}
+
+/// Reads one JSON Line of a manifest or of UpdateDatasetEntries' `Changes`: the rules both
+/// share. The line must be 2 to 8192 characters, a JSON object with a `source-ref` of the
+/// form `s3://bucket/key` and at most one label attribute (see `label`); every other
+/// `*-ref` member is a segmentation mask and must be such a URI too. Every member is kept in
+/// the entry's line as written.
+pub fn read_line(line: &str) -> Result<Line, LineProblem> {
     let line = line.trim();
+    let length = line.chars().count();
+    if !(2..=MAX_LINE_CHARS).contains(&length) {
+        return Err(LineProblem::Length(length));
+    }
     let Ok(Value::Object(fields)) = serde_json::from_str::<Value>(line) else {
         return Err(LineProblem::NotAnObject);
     };
     let source_ref = fields
         .get("source-ref")
         .and_then(Value::as_str)
+        .filter(|uri| split_uri(uri).is_some())
         .ok_or(LineProblem::NoSourceRef)?;
-    let (bucket, _) = split_uri(source_ref).ok_or(LineProblem::NoSourceRef)?;
     let label = label(&fields)?;
-    match first_bucket {
-        Some(first) if first != bucket => {
-            return Err(LineProblem::OtherBucket {
-                uri: source_ref.to_owned(),
-                bucket: bucket.to_owned(),
-                first: first.clone(),
-            })
-        }
-        Some(_) => {}
-        None => *first_bucket = Some(bucket.to_owned()),
-    }
-    check_image(
-        dir,
-        "source-ref",
-        source_ref,
-        &[ImageFormat::Png, ImageFormat::Jpeg],
-    )?;
     // Segmentation masks: any other `*-ref` member. Their metadata (`*-ref-metadata`) is
     // not checked: AWS's own getting-started manifest departs from the documented colour
     // map, and the service trained on it.
-    for (member, value) in &fields {
-        if member == "source-ref" || !member.ends_with("-ref") {
-            continue;
-        }
-        let uri = value
-            .as_str()
-            .filter(|uri| split_uri(uri).is_some())
-            .ok_or_else(|| LineProblem::BadMaskRef(member.clone()))?;
-        check_image(dir, member, uri, &[ImageFormat::Png])?;
-    }
-    Ok(NewEntry {
-        source_ref: source_ref.to_owned(),
-        line: line.to_owned(),
-        label,
+    let masks = fields
+        .iter()
+        .filter(|(member, _)| *member != "source-ref" && member.ends_with("-ref"))
+        .map(|(member, value)| {
+            value
+                .as_str()
+                .filter(|uri| split_uri(uri).is_some())
+                .map(|uri| (member.clone(), uri.to_owned()))
+                .ok_or_else(|| LineProblem::BadMaskRef(member.clone()))
+        })
+        .collect::<Result<_, _>>()?;
+    Ok(Line {
+        entry: NewEntry {
+            source_ref: source_ref.to_owned(),
+            line: line.to_owned(),
+            label,
+        },
+        masks,
     })
+}
+
+/// Whose images set the one bucket they must all be in, for [`LineProblem::OtherBucket`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ImagesOf {
+    /// CreateDataset: the manifest's first image.
+    Manifest,
+    /// UpdateDatasetEntries: the dataset's images.
+    Dataset,
+}
+
+impl fmt::Display for ImagesOf {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::Manifest => "the manifest's",
+            Self::Dataset => "the dataset's",
+        })
+    }
+}
+
+/// The checks of lines' objects in the S3 directory, and the bucket their images share.
+struct Images {
+    of: ImagesOf,
+    bucket: Option<String>,
+}
+
+impl Images {
+    /// Images that must be in `bucket`, or, when it is `None`, in the first line's bucket.
+    fn of(of: ImagesOf, bucket: Option<String>) -> Self {
+        Self { of, bucket }
+    }
+
+    /// Checks that the image of `line` is in the bucket and is a PNG or JPEG in `dir`, and
+    /// that its masks are PNGs (in any bucket).
+    fn check(&mut self, dir: &S3Dir, line: &Line) -> Result<(), LineProblem> {
+        let source_ref = line.entry.source_ref.as_str();
+        let (bucket, _) = split_uri(source_ref).ok_or(LineProblem::NoSourceRef)?;
+        match &self.bucket {
+            Some(first) if first != bucket => {
+                return Err(LineProblem::OtherBucket {
+                    uri: source_ref.to_owned(),
+                    bucket: bucket.to_owned(),
+                    first: first.clone(),
+                    of: self.of,
+                })
+            }
+            Some(_) => {}
+            None => self.bucket = Some(bucket.to_owned()),
+        }
+        check_image(
+            dir,
+            "source-ref",
+            source_ref,
+            &[ImageFormat::Png, ImageFormat::Jpeg],
+        )?;
+        line.masks
+            .iter()
+            .try_for_each(|(member, uri)| check_image(dir, member, uri, &[ImageFormat::Png]))
+    }
 }
 
 /// The label of a line: the `class-name` in the metadata of its label attribute (a member
@@ -208,7 +314,7 @@ fn label(fields: &Map<String, Value>) -> Result<Option<Label>, LineProblem> {
 }
 
 /// `s3://bucket/key` as its bucket and key, both non-empty.
-fn split_uri(uri: &str) -> Option<(&str, &str)> {
+pub fn split_uri(uri: &str) -> Option<(&str, &str)> {
     let (bucket, key) = uri.strip_prefix("s3://")?.split_once('/')?;
     (!bucket.is_empty() && !key.is_empty()).then_some((bucket, key))
 }
@@ -370,6 +476,97 @@ mod tests {
             let err = run(&manifest).unwrap_err();
             assert!(err.starts_with(&format!("Manifest line 3: {message}")), "{bad}: {err}");
         }
+    }
+
+    #[test]
+    fn one_reader_decides_labels_by_class_name_without_s3() {
+        let label = |line: &str| read_line(line).map(|line| line.entry.label);
+        let labelled = |attribute: &str, number: u8, class: &str| {
+            format!(
+                r#"{{"source-ref":"s3://b/k","{attribute}":{number},"{attribute}-metadata":{{"class-name":"{class}"}}}}"#
+            )
+        };
+        // The number is ignored: AWS's samples use `auto-label` with 1 for normal.
+        assert_eq!(
+            label(&labelled("auto-label", 1, "normal")).unwrap(),
+            Some(Label::Normal)
+        );
+        assert_eq!(
+            label(&labelled("anomaly-label", 0, "anomaly")).unwrap(),
+            Some(Label::Anomaly)
+        );
+        assert_eq!(
+            label(&labelled("anomaly-label", 7, "scratch")).unwrap(),
+            None
+        );
+        // A number without metadata, or metadata without the attribute, is no label attribute.
+        assert_eq!(
+            label(r#"{"source-ref":"s3://b/k","anomaly-label":1}"#).unwrap(),
+            None
+        );
+        assert_eq!(
+            label(r#"{"source-ref":"s3://b/k","anomaly-label-metadata":{"class-name":"anomaly"}}"#)
+                .unwrap(),
+            None
+        );
+        let line = read_line(&format!("  {}\r", labelled("l", 1, "normal"))).unwrap();
+        assert_eq!(line.entry.line, labelled("l", 1, "normal"));
+        for (bad, message) in [
+            ("x", "it is 1 characters long, outside 2 to 8192"),
+            ("{]", "it is not a JSON object"),
+            (r#"{"source-ref":"b/k"}"#, "it has no \"source-ref\""),
+            (r#"{"source-ref":"s3://b/"}"#, "it has no \"source-ref\""),
+            (
+                r#"{"source-ref":"s3://b/k","m-ref":"x"}"#,
+                "\"m-ref\" must be a string",
+            ),
+        ] {
+            let err = read_line(bad).unwrap_err().to_string();
+            assert!(err.starts_with(message), "{bad}: {err}");
+        }
+        let long = format!(
+            r#"{{"source-ref":"s3://b/{}"}}"#,
+            "k".repeat(MAX_LINE_CHARS)
+        );
+        assert!(matches!(read_line(&long), Err(LineProblem::Length(_))));
+    }
+
+    #[test]
+    fn changes_are_checked_against_the_dataset_bucket_naming_their_line() {
+        let (_temp, dir, _) = setup("");
+        let changes = |lines: &[&str]| -> Vec<(usize, Line)> {
+            lines
+                .iter()
+                .enumerate()
+                .map(|(index, line)| (index + 1, read_line(line).unwrap()))
+                .collect()
+        };
+        let good = changes(&[NORMAL, ANOMALY]);
+        assert!(check_changes(&dir, &good, Some("img".into())).is_ok());
+        assert!(check_changes(&dir, &good, None).is_ok());
+        let other = r#"{"source-ref":"s3://other/c.png"}"#;
+        assert_eq!(
+            check_changes(&dir, &good, Some("other".into()))
+                .unwrap_err()
+                .to_string(),
+            "Changes line 1: source-ref s3://img/a.png is in bucket img, but the dataset's \
+             images are in bucket other; all images must be in one bucket"
+        );
+        // An empty dataset takes the first line's bucket.
+        assert_eq!(
+            check_changes(&dir, &changes(&[NORMAL, other]), None)
+                .unwrap_err()
+                .to_string(),
+            "Changes line 2: source-ref s3://other/c.png is in bucket other, but the dataset's \
+             images are in bucket img; all images must be in one bucket"
+        );
+        let missing = r#"{"source-ref":"s3://img/none.png"}"#;
+        assert_eq!(
+            check_changes(&dir, &changes(&[NORMAL, ANOMALY, missing]), None)
+                .unwrap_err()
+                .to_string(),
+            "Changes line 3: source-ref s3://img/none.png does not exist"
+        );
     }
 
     #[test]

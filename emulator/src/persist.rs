@@ -406,8 +406,8 @@ mod tests {
     use crate::routes::Operation;
     use crate::state::ModelStatus;
     use crate::state::{
-        parse_entry, FailureKind, GreengrassConfiguration, Label, ManifestImport, NewEntry,
-        NewModel, NewPackagingJob, PackagingStatus, S3Location, S3Object, Training,
+        FailureKind, GreengrassConfiguration, Label, ManifestImport, NewEntry, NewModel,
+        NewPackagingJob, PackagingStatus, S3Location, S3Object, Training,
     };
     use serde_json::json;
     use std::time::Duration;
@@ -473,9 +473,17 @@ mod tests {
         state
             .start_packaging_job("p1", job, component_arn, clock.now(), takes)
             .unwrap();
-        let entry = parse_entry(r#"{"source-ref": "s3://b/new.jpg", "anomaly-label": 1}"#).unwrap();
+        let line =
+            r#"{"source-ref": "s3://b/new.jpg", "l": 1, "l-metadata": {"class-name": "anomaly"}}"#;
+        let entry = crate::manifest::read_line(line).unwrap().entry;
         state
-            .update_dataset_entries("p1", DatasetType::Train, vec![entry], clock.now(), takes)
+            .update_dataset_entries(
+                "p1",
+                DatasetType::Train,
+                Ok(vec![entry]),
+                clock.now(),
+                takes,
+            )
             .unwrap();
         state.arm_failure(ArmedFailure {
             kind: FailureKind::Hosting,
@@ -559,8 +567,7 @@ mod tests {
         state
             .create_project("p1", "arn:p1".into(), clock.now())
             .unwrap();
-        // Labelled by `class-name` under a custom attribute, which the UpdateDatasetEntries
-        // reader would not see: the label must be kept, not read again from the line.
+        // The label must be kept, not read again from the line.
         let line = r#"{"source-ref":"s3://b/a.png","auto-label":0,"auto-label-metadata":{"class-name":"anomaly"}}"#;
         let entry = NewEntry {
             source_ref: "s3://b/a.png".into(),
@@ -604,6 +611,47 @@ mod tests {
             "Manifest line 2: it is not a JSON object"
         );
         assert!(test.entries.is_empty());
+
+        // A failed update, saved while it rolls back, completes the rollback at its time
+        // with its message and the entries as they were.
+        let message = "Changes line 1: source-ref s3://b/x.png does not exist";
+        restored
+            .update_dataset_entries(
+                "p1",
+                DatasetType::Train,
+                Err(message.into()),
+                clock.now(),
+                takes,
+            )
+            .unwrap();
+        clock.advance(takes);
+        restored.advance(clock.now());
+        let bytes = encode(
+            "us-east-1",
+            "123456789012",
+            &restored,
+            &IdempotencyCache::default(),
+            &[],
+        )
+        .unwrap();
+        let mut again = saved(&bytes).state;
+        let train =
+            |state: &State| state.project("p1").unwrap().datasets[&DatasetType::Train].clone();
+        assert_eq!(
+            train(&again).phase.status,
+            DatasetStatus::UpdateFailedRollbackInProgress
+        );
+        assert_eq!(train(&again).phase.status_message, message);
+        clock.advance(takes);
+        again.advance(clock.now());
+        let rolled_back = train(&again);
+        assert_eq!(
+            rolled_back.phase.status,
+            DatasetStatus::UpdateFailedRollbackComplete
+        );
+        assert_eq!(rolled_back.phase.status_message, message);
+        assert_eq!(rolled_back.entries["s3://b/a.png"].line, line);
+        assert_eq!(rolled_back.entries.len(), 1);
     }
 
     #[test]

@@ -9,15 +9,13 @@ use serde_json::{json, Value};
 use super::run_idempotent;
 use super::shapes::{dataset_description, dataset_metadata};
 use crate::error::{ApiError, Resource};
-use crate::manifest;
+use crate::manifest::{self, Line};
 use crate::pagination::{PageRequest, Scope};
 use crate::request::ApiRequest;
 use crate::response::Reply;
 use crate::routes::Operation;
 use crate::service::Service;
-use crate::state::{
-    parse_entry, DatasetType, EntryFilter, Label, ManifestImport, NewEntry, S3Object,
-};
+use crate::state::{Dataset, DatasetType, EntryFilter, Label, ManifestImport, S3Object};
 use crate::validate::{
     Validator, ANOMALY_CLASS, DATASET_TYPE, PROJECT_NAME, S3_BUCKET, S3_KEY, S3_VERSION,
     SOURCE_REF_CONTAINS,
@@ -205,10 +203,24 @@ pub fn update_entries(service: &Service, request: &ApiRequest) -> Result<Reply, 
     let input: UpdateDatasetEntriesInput = request.json_body()?;
     let mut v = Validator::new();
     let (project, kind) = dataset_labels(&mut v, request);
-    let entries = v
+    let lines = v
         .not_null("changes", input.changes.as_deref())
         .map(|changes| read_changes(&mut v, changes))
         .unwrap_or_default();
+    // With `--s3-dir` the images are checked as CreateDataset's are, before taking the state
+    // lock for the update; a failure is the update's asynchronous outcome, not an error of
+    // the call. The dataset's bucket is read under a lock of its own: a dataset deleted and
+    // created again in between would be checked against the old one's bucket, a race the
+    // emulator accepts rather than reading files while holding the state.
+    let changes = match &service.config.s3_dir {
+        None => Ok(()),
+        Some(dir) => {
+            let bucket =
+                service.read(|state| state.dataset(project, kind).ok().and_then(images_bucket));
+            manifest::check_changes(dir, &lines, bucket).map_err(|err| err.to_string())
+        }
+    }
+    .map(|()| lines.into_iter().map(|(_, line)| line.entry).collect());
     let takes = service.config.durations.dataset;
     run_idempotent(
         service,
@@ -217,15 +229,22 @@ pub fn update_entries(service: &Service, request: &ApiRequest) -> Result<Reply, 
         Operation::UpdateDatasetEntries,
         Resource::dataset(kind),
         |state, now| {
-            let status = state.update_dataset_entries(project, kind, entries, now, takes)?;
+            let status = state.update_dataset_entries(project, kind, changes, now, takes)?;
             Ok(Reply::accepted(json!({ "Status": status })))
         },
     )
 }
 
-/// Decodes `Changes` (base64 of JSON Lines) into entries, recording in `v` every line that
-/// is not a valid entry, by its 1-based number. Blank lines are skipped.
-fn read_changes(v: &mut Validator, changes: &str) -> Vec<NewEntry> {
+/// The bucket of `dataset`'s images, which all share one; `None` while it has none.
+fn images_bucket(dataset: &Dataset) -> Option<String> {
+    let source_ref = dataset.entries.keys().next()?;
+    manifest::split_uri(source_ref).map(|(bucket, _)| bucket.to_owned())
+}
+
+/// Decodes `Changes` (base64 of JSON Lines) into lines read by the one line reader, with
+/// their 1-based numbers, recording in `v` every line that is not a valid entry. Blank lines
+/// are skipped but counted.
+fn read_changes(v: &mut Validator, changes: &str) -> Vec<(usize, Line)> {
     let Ok(bytes) = STANDARD.decode(changes) else {
         v.unmet("changes", "Member must be base64-encoded");
         return Vec::new();
@@ -235,41 +254,44 @@ fn read_changes(v: &mut Validator, changes: &str) -> Vec<NewEntry> {
         v.unmet("changes", "Member must be UTF-8 JSON Lines");
         return Vec::new();
     };
-    let mut entries = Vec::new();
-    for (index, line) in text.lines().enumerate() {
-        if line.trim().is_empty() {
-            continue;
-        }
-        match parse_entry(line) {
-            Ok(entry) => entries.push(entry),
+    let mut lines = Vec::new();
+    for (number, line) in manifest::numbered_lines(&text) {
+        match manifest::read_line(line) {
+            Ok(line) => lines.push((number, line)),
             Err(reason) => v.fail(format!(
-                "Line {} of 'changes' is not a valid dataset entry: {reason}",
-                index + 1
+                "Line {number} of 'changes' is not a valid dataset entry: {reason}"
             )),
         }
     }
     if text.trim().is_empty() {
         v.unmet("changes", "Member must hold at least one JSON Line");
     }
-    entries
+    lines
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::state::NewEntry;
 
-    fn read(text: &str) -> Result<Vec<NewEntry>, ApiError> {
+    fn read(text: &str) -> Result<Vec<(usize, NewEntry)>, ApiError> {
         let mut v = Validator::new();
-        let entries = read_changes(&mut v, &STANDARD.encode(text));
-        v.finish().map(|()| entries)
+        let lines = read_changes(&mut v, &STANDARD.encode(text));
+        v.finish()
+            .map(|()| lines.into_iter().map(|(n, line)| (n, line.entry)).collect())
     }
 
     #[test]
-    fn changes_are_json_lines_with_blank_lines_skipped() {
-        let entries = read("{\"source-ref\":\"s3://b/1\"}\r\n\n{\"source-ref\":\"s3://b/2\",\"anomaly-label\":1}\n").unwrap();
-        let refs: Vec<_> = entries.iter().map(|e| e.source_ref.as_str()).collect();
-        assert_eq!(refs, ["s3://b/1", "s3://b/2"]);
-        assert_eq!(entries[1].label, Some(Label::Anomaly));
+    fn changes_are_json_lines_with_blank_lines_skipped_but_counted() {
+        let entries = read("{\"source-ref\":\"s3://b/1\"}\r\n\n{\"source-ref\":\"s3://b/2\",\"auto-label\":1,\"auto-label-metadata\":{\"class-name\":\"normal\"}}\n").unwrap();
+        let refs: Vec<_> = entries
+            .iter()
+            .map(|(n, e)| (*n, e.source_ref.as_str(), e.label))
+            .collect();
+        assert_eq!(
+            refs,
+            [(1, "s3://b/1", None), (3, "s3://b/2", Some(Label::Normal))]
+        );
     }
 
     #[test]

@@ -4,16 +4,12 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use serde::{Serialize, Serializer};
-use serde_json::Value;
 
 use super::lifecycle::{Outcome, Phase, Status};
 use super::{find_mut, DatasetType, ModelStatus, S3Object, State, Subject};
 use crate::clock::Timestamp;
 use crate::error::{ApiError, Resource};
-use crate::synthetic;
-
-/// The longest dataset entry (one JSON Line), in characters.
-const MAX_ENTRY_CHARS: usize = 8192;
+use crate::{manifest, synthetic};
 
 /// A project's dataset.
 #[derive(Debug, Clone, Serialize)]
@@ -186,52 +182,6 @@ impl Dataset {
     }
 }
 
-/// Reads one JSON Line of a manifest or of UpdateDatasetEntries' `Changes`: an object with an
-/// `s3://` `source-ref`, labeled by `anomaly-label` (0 normal, 1 anomaly) or, when that is
-/// absent, by `anomaly-label-metadata.class-name` (`normal` or `anomaly`); every other member
-/// is kept but not read. Returns the entry, or why the line is invalid.
-pub fn parse_entry(line: &str) -> Result<NewEntry, String> {
-    let line = line.trim();
-    let length = line.chars().count();
-    if !(2..=MAX_ENTRY_CHARS).contains(&length) {
-        return Err(format!(
-            "it is {length} characters long, outside 2 to {MAX_ENTRY_CHARS}"
-        ));
-    }
-    let Ok(Value::Object(fields)) = serde_json::from_str::<Value>(line) else {
-        return Err("it is not a JSON object".to_owned());
-    };
-    let source_ref = match fields.get("source-ref").and_then(Value::as_str) {
-        Some(uri) if uri.len() > "s3://".len() && uri.starts_with("s3://") => uri.to_owned(),
-        _ => return Err("it has no \"source-ref\" string of the form s3://bucket/key".to_owned()),
-    };
-    let class_name = fields
-        .get("anomaly-label-metadata")
-        .and_then(|metadata| metadata.get("class-name"));
-    let label =
-        match (fields.get("anomaly-label"), class_name) {
-            (Some(label), _) => match label.as_u64() {
-                Some(0) => Some(Label::Normal),
-                Some(1) => Some(Label::Anomaly),
-                _ => return Err("\"anomaly-label\" must be 0 (normal) or 1 (anomaly)".to_owned()),
-            },
-            (None, Some(class)) => match class.as_str() {
-                Some("normal") => Some(Label::Normal),
-                Some("anomaly") => Some(Label::Anomaly),
-                _ => return Err(
-                    "\"anomaly-label-metadata\".\"class-name\" must be \"normal\" or \"anomaly\""
-                        .to_owned(),
-                ),
-            },
-            (None, None) => None,
-        };
-    Ok(NewEntry {
-        source_ref,
-        line: line.to_owned(),
-        label,
-    })
-}
-
 impl State {
     /// The `kind` dataset of `project`, or ResourceNotFoundException.
     pub fn dataset(&self, project: &str, kind: DatasetType) -> Result<&Dataset, ApiError> {
@@ -284,7 +234,8 @@ impl State {
                         let lines = synthetic::manifest_lines(&manifest.bucket, &manifest.key);
                         let entries = lines
                             .iter()
-                            .filter_map(|line| parse_entry(line).ok())
+                            .filter_map(|line| manifest::read_line(line).ok())
+                            .map(|line| line.entry)
                             .collect();
                         (entries, Outcome::settle(DatasetStatus::CreateComplete))
                     }
@@ -362,30 +313,41 @@ impl State {
         Ok(())
     }
 
-    /// Adds `entries` to the `kind` dataset of `project`, replacing those with the same
-    /// `source-ref` (a later one of `entries` wins over an earlier), and keeps it
-    /// `UPDATE_IN_PROGRESS` for `takes`. ConflictException while the dataset is being
-    /// created, updated or deleted.
+    /// Applies UpdateDatasetEntries' `changes` to the `kind` dataset of `project`, which is
+    /// `UPDATE_IN_PROGRESS` for `takes`. Read changes (`Ok`) are added at once, replacing the
+    /// entries with the same `source-ref` (a later one wins over an earlier), and the update
+    /// ends in `UPDATE_COMPLETE`. Changes whose import failed (`Err`, the `StatusMessage`)
+    /// never touch the entries: the update goes `UPDATE_FAILED_ROLLBACK_IN_PROGRESS` for
+    /// another `takes`, then `UPDATE_FAILED_ROLLBACK_COMPLETE`, both showing the message.
+    /// ConflictException while the dataset is being created, updated or deleted.
     pub fn update_dataset_entries(
         &mut self,
         project: &str,
         kind: DatasetType,
-        entries: Vec<NewEntry>,
+        changes: Result<Vec<NewEntry>, String>,
         now: Timestamp,
         takes: Duration,
     ) -> Result<DatasetStatus, ApiError> {
         let dataset = self.dataset_mut(project, kind)?;
         ensure_settled(dataset, project)?;
-        // Entries take effect at once; only the status reports the update as under way.
+        let then = match changes {
+            Ok(entries) => {
+                // Entries take effect at once; only the status reports the update as under way.
+                dataset
+                    .entries
+                    .extend(entries.into_iter().map(|entry| entry.written(now)));
+                Outcome::settle(DatasetStatus::UpdateComplete)
+            }
+            Err(message) => Outcome::fail_through(
+                DatasetStatus::UpdateFailedRollbackInProgress,
+                message,
+                now + takes * 2,
+                DatasetStatus::UpdateFailedRollbackComplete,
+            ),
+        };
         dataset
-            .entries
-            .extend(entries.into_iter().map(|entry| entry.written(now)));
-        dataset.phase.change(
-            DatasetStatus::UpdateInProgress,
-            now,
-            takes,
-            Outcome::settle(DatasetStatus::UpdateComplete),
-        );
+            .phase
+            .change(DatasetStatus::UpdateInProgress, now, takes, then);
         let (status, due) = (dataset.phase.status, dataset.phase.due());
         self.agenda.schedule(project, Subject::Dataset(kind), due);
         Ok(status)
@@ -552,7 +514,7 @@ mod tests {
                 .delete_dataset("p1", DatasetType::Train, now, TAKES)
                 .unwrap_err(),
             state
-                .update_dataset_entries("p1", DatasetType::Train, vec![], now, TAKES)
+                .update_dataset_entries("p1", DatasetType::Train, Ok(vec![]), now, TAKES)
                 .unwrap_err(),
         ] {
             assert_eq!(err.code(), "ConflictException");
@@ -594,28 +556,41 @@ mod tests {
             .unwrap();
     }
 
+    /// The entry `line` makes, read by the one line reader.
+    fn entry(line: &str) -> NewEntry {
+        manifest::read_line(line).unwrap().entry
+    }
+
+    /// `s3://b/{n}.png` labelled `class` (`auto-label`'s number is ignored: 1 may be normal).
+    fn labelled(n: u8, class: &str) -> String {
+        format!(
+            r#"{{"source-ref":"s3://b/{n}.png","auto-label":1,"auto-label-metadata":{{"class-name":"{class}"}}}}"#
+        )
+    }
+
     #[test]
     fn updates_replace_entries_by_source_ref_and_complete_after_the_dataset_duration() {
         let (mut state, clock) = state_with("p1");
         state
             .create_dataset("p1", DatasetType::Train, None, clock.now(), TAKES)
             .unwrap();
-        let line = |n: u8, label: &str| format!(r#"{{"source-ref":"s3://b/{n}.png"{label}}}"#);
-        let changes = [line(1, ""), line(2, r#","anomaly-label":1"#)];
-        let entries = changes.iter().map(|l| parse_entry(l).unwrap()).collect();
+        let changes = [
+            r#"{"source-ref":"s3://b/1.png"}"#.to_owned(),
+            labelled(2, "anomaly"),
+        ];
+        let entries = changes.iter().map(|l| entry(l)).collect();
         let status = state
-            .update_dataset_entries("p1", DatasetType::Train, entries, clock.now(), TAKES)
+            .update_dataset_entries("p1", DatasetType::Train, Ok(entries), clock.now(), TAKES)
             .unwrap();
         assert_eq!(status, DatasetStatus::UpdateInProgress);
         clock.advance(TAKES);
         state.advance(clock.now());
-        let replacement = line(1, r#","anomaly-label-metadata":{"class-name":"normal"}"#);
-        let entries = vec![parse_entry(&replacement).unwrap()];
+        let replacement = labelled(1, "normal");
         state
             .update_dataset_entries(
                 "p1",
                 DatasetType::Train,
-                entries,
+                Ok(vec![entry(&replacement)]),
                 clock.now(),
                 Duration::ZERO,
             )
@@ -637,49 +612,83 @@ mod tests {
     }
 
     #[test]
-    fn entries_are_read_from_the_label_or_its_metadata_and_invalid_lines_say_why() {
-        let label = |line: &str| parse_entry(line).map(|entry| entry.label);
-        assert_eq!(label(r#"{"source-ref":"s3://b/k"}"#), Ok(None));
+    fn a_failed_update_rolls_back_leaving_the_entries_as_they_were() {
+        let (mut state, clock) = state_with("p1");
+        state
+            .create_dataset("p1", DatasetType::Train, None, clock.now(), TAKES)
+            .unwrap();
+        let first = labelled(1, "normal");
+        state
+            .update_dataset_entries(
+                "p1",
+                DatasetType::Train,
+                Ok(vec![entry(&first)]),
+                clock.now(),
+                Duration::ZERO,
+            )
+            .unwrap();
+        state.advance(clock.now());
+        let before = state
+            .dataset("p1", DatasetType::Train)
+            .unwrap()
+            .entries
+            .clone();
+
+        let message = "Changes line 2: source-ref s3://b/9.png does not exist";
+        let status = state
+            .update_dataset_entries(
+                "p1",
+                DatasetType::Train,
+                Err(message.to_owned()),
+                clock.now(),
+                TAKES,
+            )
+            .unwrap();
+        assert_eq!(status, DatasetStatus::UpdateInProgress);
+        let look = |state: &State| {
+            let dataset = state.dataset("p1", DatasetType::Train).unwrap();
+            assert_eq!(dataset.entries, before);
+            (dataset.phase.status, dataset.phase.status_message.clone())
+        };
+        assert_eq!(look(&state).0, DatasetStatus::UpdateInProgress);
+        clock.advance(TAKES);
+        state.advance(clock.now());
         assert_eq!(
-            label(r#"{"source-ref":"s3://b/k","anomaly-label":0}"#),
-            Ok(Some(Label::Normal))
-        );
-        assert_eq!(
-            label(r#"{"source-ref":"s3://b/k","anomaly-label-metadata":{"class-name":"anomaly"}}"#),
-            Ok(Some(Label::Anomaly))
-        );
-        // The numeric label wins over the metadata.
-        assert_eq!(
-            label(
-                r#"{"source-ref":"s3://b/k","anomaly-label":1,"anomaly-label-metadata":{"class-name":"normal"}}"#
-            ),
-            Ok(Some(Label::Anomaly))
-        );
-        for (line, reason) in [
-            ("[]", "not a JSON object"),
-            ("{]", "not a JSON object"),
-            (r#"{"source-ref":"b/k"}"#, "source-ref"),
-            (r#"{"anomaly-label":1}"#, "source-ref"),
+            look(&state),
             (
-                r#"{"source-ref":"s3://b/k","anomaly-label":2}"#,
-                "0 (normal) or 1 (anomaly)",
-            ),
+                DatasetStatus::UpdateFailedRollbackInProgress,
+                message.to_owned()
+            )
+        );
+        // Still changing: another update waits for the rollback.
+        let err = state
+            .update_dataset_entries("p1", DatasetType::Train, Ok(vec![]), clock.now(), TAKES)
+            .unwrap_err();
+        assert!(
+            err.message().contains("UPDATE_FAILED_ROLLBACK_IN_PROGRESS"),
+            "{err:?}"
+        );
+        clock.advance(TAKES);
+        state.advance(clock.now());
+        assert_eq!(
+            look(&state),
             (
-                r#"{"source-ref":"s3://b/k","anomaly-label-metadata":{"class-name":"odd"}}"#,
-                "class-name",
-            ),
-            ("x", "outside 2 to 8192"),
-        ] {
-            let err = parse_entry(line).unwrap_err();
-            assert!(err.contains(reason), "{line}: {err}");
-        }
+                DatasetStatus::UpdateFailedRollbackComplete,
+                message.to_owned()
+            )
+        );
+        state
+            .update_dataset_entries("p1", DatasetType::Train, Ok(vec![]), clock.now(), TAKES)
+            .unwrap();
     }
 
     #[test]
     fn filters_combine() {
         let clock = ManualClock::default();
-        let read = |line: &str| parse_entry(line).unwrap().written(clock.now()).1;
-        let normal = read(r#"{"source-ref":"s3://b/good/1","anomaly-label":0}"#);
+        let read = |line: &str| entry(line).written(clock.now()).1;
+        let normal = read(
+            r#"{"source-ref":"s3://b/good/1","anomaly-label":0,"anomaly-label-metadata":{"class-name":"normal"}}"#,
+        );
         clock.advance(TAKES);
         let unlabeled = read(r#"{"source-ref":"s3://b/new/2"}"#);
         let all = EntryFilter::default();

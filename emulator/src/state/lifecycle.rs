@@ -64,11 +64,14 @@ pub enum Outcome<S> {
         /// Its `StatusMessage`.
         message: String,
     },
-    /// The resource passes through `status` (with its usual message) and keeps changing:
-    /// `next` is the rest of the change.
+    /// The resource passes through `status` (with `message`, or its usual message) and keeps
+    /// changing: `next` is the rest of the change.
     Step {
         /// The intermediate status.
         status: S,
+        /// Its `StatusMessage`, when not the usual one (a failure being rolled back).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        message: Option<String>,
         /// What follows, and when.
         next: Box<Pending<S>>,
     },
@@ -94,7 +97,21 @@ impl<S: Status> Outcome<S> {
     pub fn step(status: S, at: Timestamp, then: Outcome<S>) -> Self {
         Self::Step {
             status,
+            message: None,
             next: Box::new(Pending { at, then }),
+        }
+    }
+
+    /// Failing: passing through `status` with `message`, then settling in `last` with the
+    /// same message at `at` (an update rolled back).
+    pub fn fail_through(status: S, message: String, at: Timestamp, last: S) -> Self {
+        Self::Step {
+            status,
+            message: Some(message.clone()),
+            next: Box::new(Pending {
+                at,
+                then: Self::fail(last, message),
+            }),
         }
     }
 }
@@ -160,8 +177,12 @@ impl<S: Status> Phase<S> {
                     self.status_message = message;
                     status
                 }
-                Outcome::Step { status, next } => {
-                    self.status_message = status.message().to_owned();
+                Outcome::Step {
+                    status,
+                    message,
+                    next,
+                } => {
+                    self.status_message = message.unwrap_or_else(|| status.message().to_owned());
                     self.pending = Some(*next);
                     status
                 }
@@ -274,5 +295,29 @@ mod tests {
             Advance::Settled(Light::On)
         );
         assert_eq!((phase.status, phase.since), (Light::On, start + TAKES * 2));
+    }
+
+    #[test]
+    fn a_failure_passed_through_shows_its_message_at_each_step() {
+        let start = ManualClock::default().now();
+        let then = Outcome::fail_through(
+            Light::Warming,
+            "bulb broke".into(),
+            start + TAKES * 2,
+            Light::Off,
+        );
+        let mut phase = Phase::changing(Light::On, start, TAKES, then);
+        assert_eq!(phase.status_message, "on");
+        phase.advance(start + TAKES);
+        assert_eq!(
+            (phase.status, phase.status_message.as_str()),
+            (Light::Warming, "bulb broke")
+        );
+        phase.advance(start + TAKES * 2);
+        assert_eq!(
+            (phase.status, phase.status_message.as_str()),
+            (Light::Off, "bulb broke")
+        );
+        assert!(!phase.is_changing());
     }
 }

@@ -26,8 +26,7 @@ use super::clock::Timestamp;
 use super::error::{ApiError, Resource};
 
 pub use self::datasets::{
-    parse_entry, Dataset, DatasetEntry, DatasetStatus, EntryFilter, ImageStats, Label,
-    ManifestImport, NewEntry,
+    Dataset, DatasetEntry, DatasetStatus, EntryFilter, ImageStats, Label, ManifestImport, NewEntry,
 };
 pub use self::lifecycle::{Advance, Outcome, Pending, Phase, Status};
 pub use self::models::{
@@ -509,13 +508,13 @@ mod tests {
             .create_dataset("p1", DatasetType::Train, None, clock.now(), fast)
             .unwrap();
         state
-            .update_dataset_entries("p1", DatasetType::Train, Vec::new(), clock.now(), slow)
+            .update_dataset_entries("p1", DatasetType::Train, Ok(Vec::new()), clock.now(), slow)
             .unwrap();
         state
             .create_dataset("p1", DatasetType::Test, None, clock.now(), fast)
             .unwrap();
         state
-            .update_dataset_entries("p1", DatasetType::Test, Vec::new(), clock.now(), fast)
+            .update_dataset_entries("p1", DatasetType::Test, Ok(Vec::new()), clock.now(), fast)
             .unwrap();
         let status = |state: &State, kind| state.projects["p1"].datasets[&kind].phase.status;
 

@@ -750,8 +750,8 @@ mod list_dataset_entries {
         let h = Harness::start().await;
         h.trainable("p1").await;
         let lines = [
-            json!({"source-ref": "s3://b/a.jpg", "anomaly-label": 0}),
-            json!({"source-ref": "s3://b/b.jpg", "anomaly-label": 1}),
+            json!({"source-ref": "s3://b/a.jpg", "anomaly-label": 0, "anomaly-label-metadata": {"class-name": "normal"}}),
+            json!({"source-ref": "s3://b/b.jpg", "anomaly-label": 1, "anomaly-label-metadata": {"class-name": "anomaly"}}),
         ];
         h.client
             .update_dataset_entries()

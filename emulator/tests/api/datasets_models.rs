@@ -242,7 +242,7 @@ async fn datasets_are_created_updated_listed_and_deleted_through_their_lifecycle
         .project_name("p1")
         .dataset_type("train")
         .changes(changes(&[
-            json!({"source-ref": "s3://bucket/data/images/000.jpg", "anomaly-label": 1}),
+            json!({"source-ref": "s3://bucket/data/images/000.jpg", "anomaly-label": 1, "anomaly-label-metadata": {"class-name": "anomaly"}}),
             json!({"source-ref": "s3://bucket/data/new/extra.jpg"}),
         ]))
         .send()

@@ -28,10 +28,10 @@ use aws_sdk_lookoutvision::types::{
 use aws_sdk_lookoutvision::Client;
 use lookoutvision_emulator::clock::{Clock, ManualClock, Timestamp};
 use lookoutvision_emulator::error::ApiError;
+use lookoutvision_emulator::manifest::read_line;
 use lookoutvision_emulator::state::{
-    parse_entry, ArmedFailure, DatasetType, FailureKind, GreengrassConfiguration as Greengrass,
-    InferenceUnits, ManifestImport, NewModel, NewPackagingJob, S3Location, S3Object, State,
-    Training,
+    ArmedFailure, DatasetType, FailureKind, GreengrassConfiguration as Greengrass, InferenceUnits,
+    ManifestImport, NewModel, NewPackagingJob, S3Location, S3Object, State, Training,
 };
 use lookoutvision_emulator::{Config, Emulator};
 use proptest::prelude::*;
@@ -567,7 +567,7 @@ impl StateApi {
 }
 
 /// The JSON Line UpdateEntries steps send.
-const ENTRY: &str = r#"{"source-ref": "s3://bucket/images/extra.jpg", "anomaly-label": 1}"#;
+const ENTRY: &str = r#"{"source-ref": "s3://bucket/images/extra.jpg", "anomaly-label": 1, "anomaly-label-metadata": {"class-name": "anomaly"}}"#;
 
 fn answer<T>(result: Result<T, ApiError>) -> Answer {
     match result {
@@ -601,8 +601,8 @@ impl Api for StateApi {
                 answer(state.delete_dataset(PROJECTS[p], kind(k), now, TAKES))
             }
             Step::UpdateEntries(p, k) => {
-                let entries = vec![parse_entry(ENTRY).unwrap()];
-                answer(state.update_dataset_entries(PROJECTS[p], kind(k), entries, now, TAKES))
+                let entries = vec![read_line(ENTRY).unwrap().entry];
+                answer(state.update_dataset_entries(PROJECTS[p], kind(k), Ok(entries), now, TAKES))
             }
             Step::CreateModel(p) => {
                 let new = NewModel {

@@ -104,8 +104,8 @@ async fn the_sdk_signer_is_accepted_across_operations_paths_queries_and_bodies()
         .project_name("p1")
         .dataset_type("train")
         .changes(changes(&[
-            json!({"source-ref": "s3://bucket/a b/1.jpg", "anomaly-label": 0}),
-            json!({"source-ref": "s3://bucket/a b/2.jpg", "anomaly-label": 1}),
+            json!({"source-ref": "s3://bucket/a b/1.jpg", "anomaly-label": 0, "anomaly-label-metadata": {"class-name": "normal"}}),
+            json!({"source-ref": "s3://bucket/a b/2.jpg", "anomaly-label": 1, "anomaly-label-metadata": {"class-name": "anomaly"}}),
         ]))
         .send()
         .await
