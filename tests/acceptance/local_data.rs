@@ -1,5 +1,6 @@
-//! Datasets imported from real manifests and images: the emulator reads a local directory
-//! as S3 (`--s3-dir`), so a bad manifest line fails the apply the way the service would.
+//! Datasets imported from real manifests and images, and models trained on them: the
+//! emulator reads a local directory as S3 (`--s3-dir`), so a bad manifest line or too few
+//! labelled images fail the apply the way the service would.
 
 use std::fs;
 use std::path::Path;
@@ -122,4 +123,109 @@ fn a_bad_manifest_line_taints_the_dataset_and_the_fixed_manifest_replaces_it() {
         (2, 1)
     );
     ws.assert_plan_empty(true);
+}
+
+const MODEL: &str = r#"
+resource "lookoutvision_project" "p" {
+  name = "brackets"
+}
+
+resource "lookoutvision_dataset" "train" {
+  project_name = lookoutvision_project.p.name
+  dataset_type = "train"
+  source {
+    bucket = "line"
+    key    = "parts/train/train.manifest"
+  }
+}
+
+resource "lookoutvision_dataset" "test" {
+  project_name = lookoutvision_project.p.name
+  dataset_type = "test"
+  source {
+    bucket = "line"
+    key    = "TEST_KEY"
+  }
+}
+
+resource "lookoutvision_model" "m" {
+  project_name = lookoutvision_project.p.name
+  output_config {
+    bucket = "line"
+    prefix = "out/"
+  }
+  depends_on = [lookoutvision_dataset.train, lookoutvision_dataset.test]
+}
+"#;
+
+/// Generated parts of 96x96 pixels: `normal` and `anomalous` of them, from `seed`.
+fn parts(seed: u64, normal: usize, anomalous: usize) -> lookoutvision_parts::Spec {
+    lookoutvision_parts::Spec {
+        seed,
+        width: 96,
+        height: 96,
+        normal,
+        anomalous,
+        ..lookoutvision_parts::Spec::default()
+    }
+}
+
+#[test]
+fn a_model_short_of_labelled_images_fails_training_and_is_retrained_once_they_are_there() {
+    let temp = tempfile::tempdir().unwrap();
+    let s3 = temp.path();
+    fs::create_dir_all(s3.join("line")).unwrap();
+    // A test dataset one anomalous image short of the documented 10, and one that has them.
+    let (_, short) =
+        lookoutvision_parts::write_split(&parts(1, 10, 0), &parts(2, 10, 9), s3, "line", "parts")
+            .unwrap();
+    let (_, full) =
+        lookoutvision_parts::write_split(&parts(1, 10, 0), &parts(3, 10, 10), s3, "line", "more")
+            .unwrap();
+    let emulator = Emulator::start_with(&[
+        "--s3-dir",
+        s3.to_str().unwrap(),
+        "--dataset-duration",
+        "100ms",
+        "--training-duration",
+        "100ms",
+        "--delete-duration",
+        "100ms",
+    ]);
+    let ws = Workspace::with(ProviderMode::InProcess, emulator);
+    ws.write_config(&MODEL.replace("TEST_KEY", &short.manifest_key));
+    ws.init();
+
+    let failed = ws.run(&["apply", "-auto-approve", "-no-color"]);
+    assert_ne!(failed.code, 0, "{}", failed.all_output());
+    let output = failed.text();
+    assert!(output.contains("TRAINING_FAILED"), "{output}");
+    assert!(
+        output.contains("The test dataset has 10 images labeled normal and 9 labeled anomaly"),
+        "{output}"
+    );
+    let model = entry(&ws, "lookoutvision_model.m");
+    assert_eq!(model["tainted"], true, "{model:#}");
+    assert_eq!(model["values"]["status"], "TRAINING_FAILED", "{model:#}");
+
+    // With the missing image labelled (a new test manifest), the next apply replaces the
+    // test dataset and the failed model, and the model learns.
+    ws.write_config(&MODEL.replace("TEST_KEY", &full.manifest_key));
+    ws.apply();
+    let model = entry(&ws, "lookoutvision_model.m");
+    assert_ne!(model["tainted"], true, "{model:#}");
+    assert_eq!(model["values"]["status"], "TRAINED", "{model:#}");
+    assert_eq!(model["values"]["model_version"], "2", "{model:#}");
+    let f1 = model["values"]["performance"]["f1_score"].as_f64().unwrap();
+    assert!(f1 >= 0.9, "F1 {f1}: {model:#}");
+    let result_key = model["values"]["evaluation_result"]["key"]
+        .as_str()
+        .unwrap();
+    assert_eq!(result_key, "out/EvaluationResult-brackets-2.json");
+    let result: serde_json::Value =
+        serde_json::from_str(&fs::read_to_string(s3.join("line").join(result_key)).unwrap())
+            .unwrap();
+    assert_eq!(result["EvaluationDetails"]["NumberOfTestingImages"], 20);
+    ws.assert_plan_empty(true);
+    ws.destroy();
 }
