@@ -7,6 +7,7 @@ use std::path::Path;
 
 use harness::images::png;
 use harness::{Emulator, ProviderMode, Workspace};
+use lookoutvision_parts::manifest::classification_line;
 
 const DATASET: &str = r#"
 resource "lookoutvision_project" "p" {
@@ -23,18 +24,9 @@ resource "lookoutvision_dataset" "train" {
 }
 "#;
 
-/// One classification line labelling `s3://images/{image}` as `class`.
-fn line(image: &str, class: &str) -> String {
-    serde_json::json!({
-        "source-ref": format!("s3://images/{image}"),
-        "anomaly-label": 1,
-        "anomaly-label-metadata": {
-            "class-name": class,
-            "human-annotated": "yes",
-            "type": "groundtruth/image-classification",
-        },
-    })
-    .to_string()
+/// One classification line labelling `s3://images/{image}` anomalous or normal.
+fn line(image: &str, anomalous: bool) -> String {
+    classification_line(&format!("s3://images/{image}"), anomalous)
 }
 
 fn write_manifest(s3: &Path, lines: &[String]) {
@@ -61,9 +53,9 @@ fn a_bad_manifest_line_taints_the_dataset_and_the_fixed_manifest_replaces_it() {
         fs::write(s3.join("images").join(name), png(seed)).unwrap();
     }
     let mut lines = vec![
-        line("good-1.png", "normal"),
-        line("good-2.png", "normal"),
-        line("missing.png", "anomaly"),
+        line("good-1.png", false),
+        line("good-2.png", false),
+        line("missing.png", true),
     ];
     write_manifest(s3, &lines);
 
@@ -92,7 +84,7 @@ fn a_bad_manifest_line_taints_the_dataset_and_the_fixed_manifest_replaces_it() {
     assert_eq!(dataset["tainted"], true, "{dataset:#}");
     assert_eq!(dataset["values"]["status"], "CREATE_FAILED", "{dataset:#}");
 
-    lines[2] = line("bad-1.png", "anomaly");
+    lines[2] = line("bad-1.png", true);
     write_manifest(s3, &lines);
     let plan = ws.ok(&["plan", "-no-color"]);
     assert!(
