@@ -7,8 +7,9 @@ use std::path::{Path, PathBuf};
 
 use aws_sdk_lookoutvision::primitives::ByteStream;
 use aws_sdk_lookoutvision::types::{ModelDescription, ModelStatus, OutputConfig, S3Location};
+use lookoutvision_emulator::clock::Clock as _;
 use lookoutvision_emulator::s3dir::S3Dir;
-use lookoutvision_emulator::Config;
+use lookoutvision_emulator::{Config, StateFile};
 use lookoutvision_parts::{encode, write_set, write_split, Format, Spec, Written};
 use serde_json::Value;
 
@@ -34,18 +35,44 @@ fn spec(seed: u64, normal: usize, anomalous: usize) -> Spec {
 struct Line {
     temp: tempfile::TempDir,
     harness: Harness,
+    state_file: Option<PathBuf>,
 }
 
 impl Line {
     async fn start() -> Self {
+        Self::start_with(None).await
+    }
+
+    /// A line whose emulator keeps its state in `state_file`.
+    async fn start_with(state_file: Option<PathBuf>) -> Self {
         let temp = tempfile::tempdir().unwrap();
         fs::create_dir_all(temp.path().join(BUCKET)).unwrap();
-        let harness = Harness::start_with(Config {
-            s3_dir: Some(S3Dir::new(temp.path()).unwrap()),
+        let harness = Self::emulator(temp.path(), state_file.as_deref()).await;
+        Self {
+            temp,
+            harness,
+            state_file,
+        }
+    }
+
+    async fn emulator(s3: &Path, state_file: Option<&Path>) -> Harness {
+        Harness::start_with(Config {
+            s3_dir: Some(S3Dir::new(s3).unwrap()),
+            state_file: state_file.map(|path| StateFile::open(path).unwrap()),
             ..Config::default()
         })
-        .await;
-        Self { temp, harness }
+        .await
+    }
+
+    /// Stops the emulator and starts another on the same S3 directory and state file, at the
+    /// same time.
+    async fn restarted(mut self) -> Self {
+        let next = Self::emulator(self.temp.path(), self.state_file.as_deref()).await;
+        // The restarted emulator's clock goes on from where the first one was.
+        next.clock.set(self.harness.clock.now());
+        let previous = std::mem::replace(&mut self.harness, next);
+        previous.emulator.stop().await.unwrap();
+        self
     }
 
     fn s3(&self) -> &Path {
@@ -355,4 +382,31 @@ async fn a_single_dataset_is_split_for_evaluation_and_segmentation_models_draw_m
     assert!((total - 1.0).abs() < 0.01, "areas sum to {total}");
     let mask = image::load_from_memory(verdict.anomaly_mask().unwrap().as_ref()).unwrap();
     assert_eq!((mask.width(), mask.height()), (SIDE, SIDE));
+}
+
+#[tokio::test]
+async fn a_restarted_emulator_answers_from_the_model_it_saved() {
+    let state = tempfile::tempdir().unwrap();
+    let line = Line::start_with(Some(state.path().join("state.json"))).await;
+    let set = write_set(&spec(51, 20, 10), line.s3(), BUCKET, "parts").unwrap();
+    line.project("saved", &set, None).await;
+    let model = line.train("saved", BUCKET).await;
+    assert_eq!(model.status(), Some(&ModelStatus::Trained));
+    line.host("saved").await;
+    let unseen = spec(98, 0, 0);
+    let defective = encode(&unseen.anomalous_part(0).image(), Format::Png);
+    let normal = encode(&unseen.normal_part(0).image(), Format::Png);
+    let before = (
+        line.detect("saved", defective.clone()).await.unwrap(),
+        line.detect("saved", normal.clone()).await.unwrap(),
+    );
+    assert_eq!(before.0.is_anomalous(), Some(true), "{before:?}");
+    assert_eq!(before.1.is_anomalous(), Some(false), "{before:?}");
+
+    let line = line.restarted().await;
+    let after = (
+        line.detect("saved", defective).await.unwrap(),
+        line.detect("saved", normal).await.unwrap(),
+    );
+    assert_eq!(after, before);
 }
