@@ -13,6 +13,8 @@ set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 repo="$(cd "$here/../.." && pwd)"
 seed="${SEED:-7}"
+# shellcheck source=../../scripts/local-stack.sh
+. "$repo/scripts/local-stack.sh"
 say() { printf '==> %s\n' "$*"; }
 fail() { printf 'local-service: %s\n' "$*" >&2; exit 1; }
 
@@ -31,13 +33,7 @@ cargo build --locked --quiet --manifest-path "$repo/Cargo.toml" --bins \
 bin_dir="${CARGO_TARGET_DIR:-$repo/target}/debug"
 case "$bin_dir" in /*) ;; *) bin_dir="$repo/$bin_dir" ;; esac
 
-work="$(mktemp -d)"
-emulator_pid=""
-cleanup() {
-  if [ -n "$emulator_pid" ]; then kill "$emulator_pid" 2>/dev/null || true; fi
-  rm -rf "$work"
-}
-trap cleanup EXIT
+make_work_dir
 
 s3="$work/s3"
 bucket="factory-line"
@@ -50,31 +46,12 @@ say "Generating parts (seed $seed) under $s3"
 "$bin_dir/lookoutvision-parts" image "$work/defective-part.png" --defect any --seed "$((seed + 1000))" --size 256
 
 say "Starting lookoutvision-emulator with --s3-dir"
-"$bin_dir/lookoutvision-emulator" --listen 127.0.0.1:0 --s3-dir "$s3" \
-  --dataset-duration 1s --training-duration 1s --hosting-duration 1s --delete-duration 1s \
-  >"$work/emulator.out" 2>"$work/emulator.err" &
-emulator_pid=$!
-for _ in $(seq 1 100); do
-  if [ -s "$work/emulator.out" ]; then break; fi
-  sleep 0.1
-done
-url="$(head -n1 "$work/emulator.out" | sed -n 's/^listening on //p')"
-[ -n "$url" ] || { cat "$work/emulator.err" >&2; fail "the emulator did not start"; }
-echo "    emulator at $url"
-
-cat >"$work/terraform.tfrc" <<TFRC
-provider_installation {
-  dev_overrides {
-    "registry.terraform.io/lookoutvision/lookoutvision" = "$bin_dir"
-  }
-  direct {}
-}
-TFRC
+start_emulator --s3-dir "$s3" \
+  --dataset-duration 1s --training-duration 1s --hosting-duration 1s --delete-duration 1s ||
+  fail "the emulator did not start"
+use_built_provider
 cp "$here/main.tf" "$work/main.tf"
 cd "$work"
-export TF_CLI_CONFIG_FILE="$work/terraform.tfrc" CHECKPOINT_DISABLE=1 TF_IN_AUTOMATION=1
-export AWS_ENDPOINT_URL_LOOKOUTVISION="$url" AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local
-export AWS_DEFAULT_REGION=us-east-1
 
 say "terraform apply: train and host a model on the generated images"
 "$terraform" apply -auto-approve -no-color -var "bucket=$bucket" >"$work/apply.log" ||
