@@ -4,7 +4,7 @@
 set -euo pipefail
 
 repo="$(cd "$(dirname "$0")/.." && pwd)"
-# shellcheck source=local-stack.sh
+# shellcheck source=scripts/local-stack.sh
 . "$repo/scripts/local-stack.sh"
 terraform="${TF_ACC_TERRAFORM_PATH:-$(command -v terraform || true)}"
 if [ -z "$terraform" ]; then
@@ -19,6 +19,8 @@ bin_dir="$repo/target/debug"
 make_work_dir
 
 echo "==> Starting lookoutvision-emulator"
+# The emulator's defaults, so no arguments: SC2119 would have the script's own passed on.
+# shellcheck disable=SC2119
 start_emulator || exit 1
 use_built_provider
 cp -r "$repo/examples/stack/." "$work/stack"

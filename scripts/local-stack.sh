@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Sourced by scripts/demo.sh and examples/local-service/run.sh: what both do to run the
 # freshly built provider and emulator on loopback. Expects `bin_dir` (where the binaries
 # are); sets `work`, `emulator_pid` and `url`.
@@ -17,7 +18,7 @@ stop_local_stack() {
 # Starts lookoutvision-emulator on a free loopback port with the extra arguments given, and
 # waits for its first stdout line, which names the URL.
 start_emulator() {
-  "$bin_dir/lookoutvision-emulator" --listen 127.0.0.1:0 "$@" \
+  "${bin_dir:?}/lookoutvision-emulator" --listen 127.0.0.1:0 "$@" \
     >"$work/emulator.out" 2>"$work/emulator.err" &
   emulator_pid=$!
   for _ in $(seq 1 100); do

@@ -13,7 +13,7 @@ set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 repo="$(cd "$here/../.." && pwd)"
 seed="${SEED:-7}"
-# shellcheck source=../../scripts/local-stack.sh
+# shellcheck source=scripts/local-stack.sh
 . "$repo/scripts/local-stack.sh"
 say() { printf '==> %s\n' "$*"; }
 fail() { printf 'local-service: %s\n' "$*" >&2; exit 1; }
