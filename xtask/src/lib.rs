@@ -72,4 +72,41 @@ mod tests {
             }
         }
     }
+
+    /// Every shell script users run or copy (`scripts/`, the examples) passes ShellCheck,
+    /// following what it sources; a missing shellcheck fails the test with what to install.
+    #[test]
+    fn the_shell_scripts_pass_shellcheck() {
+        let root = crate::workspace_root();
+        let mut scripts = Vec::new();
+        let mut dirs = vec![root.join("scripts"), root.join("examples")];
+        while let Some(dir) = dirs.pop() {
+            for entry in std::fs::read_dir(&dir).expect("a readable directory") {
+                let path = entry.expect("a directory entry").path();
+                if path.is_dir() {
+                    dirs.push(path);
+                } else if path.extension().is_some_and(|e| e == "sh") {
+                    scripts.push(path.strip_prefix(&root).unwrap().to_owned());
+                }
+            }
+        }
+        assert!(scripts.len() >= 5, "{scripts:?}");
+        let output = std::process::Command::new("shellcheck")
+            // The examples' import.sh files are snippets without a shebang; they are bash too.
+            .args(["-x", "--shell=bash"])
+            .args(&scripts)
+            .current_dir(&root)
+            .output()
+            .unwrap_or_else(|err| {
+                panic!(
+                    "shellcheck was not run because it is not installed ({err}): install the \
+                     Debian package shellcheck, as scripts/test-tools.sh does"
+                )
+            });
+        assert!(
+            output.status.success(),
+            "shellcheck finds problems:\n{}",
+            String::from_utf8_lossy(&output.stdout)
+        );
+    }
 }
