@@ -6,8 +6,8 @@ use base64::Engine as _;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use super::run_idempotent;
 use super::shapes::{dataset_description, dataset_metadata};
+use super::{heavy, run_idempotent};
 use crate::error::{ApiError, Resource};
 use crate::manifest::{self, Line};
 use crate::pagination::{PageRequest, Scope};
@@ -102,7 +102,7 @@ pub fn create(service: &Service, request: &ApiRequest) -> Result<Reply, ApiError
     // validation below refuses the call, what was read is dropped unused.
     let import = manifest.map(|object| match &service.config.s3_dir {
         None => ManifestImport::Synthetic(object),
-        Some(dir) => match manifest::import(dir, &object) {
+        Some(dir) => match heavy(|| manifest::import(dir, &object)) {
             Ok(entries) => ManifestImport::Read(entries),
             Err(err) => ManifestImport::Failed(err.to_string()),
         },
@@ -217,7 +217,7 @@ pub fn update_entries(service: &Service, request: &ApiRequest) -> Result<Reply, 
         Some(dir) => {
             let bucket =
                 service.read(|state| state.dataset(project, kind).ok().and_then(images_bucket));
-            manifest::check_changes(dir, &lines, bucket).map_err(|err| err.to_string())
+            heavy(|| manifest::check_changes(dir, &lines, bucket)).map_err(|err| err.to_string())
         }
     }
     .map(|()| lines.into_iter().map(|(_, line)| line.entry).collect());

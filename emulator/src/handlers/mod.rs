@@ -60,6 +60,20 @@ pub fn dispatch(
 /// last member checked), finishes validation, and runs `call` for `operation` through
 /// [`Service::idempotent`], which answers a repeat of the call from its first answer and a
 /// token reused with other input with a ConflictException about `resource`.
+/// Runs `work` that takes long on the CPU or the disk (training, a manifest's images) so that
+/// the other requests on this runtime thread move elsewhere meanwhile. Only a multi-threaded
+/// runtime (the binary's) can do that; on another (a test's) it simply runs.
+fn heavy<R>(work: impl FnOnce() -> R) -> R {
+    use tokio::runtime::{Handle, RuntimeFlavor};
+    let multi_threaded = Handle::try_current()
+        .is_ok_and(|handle| handle.runtime_flavor() == RuntimeFlavor::MultiThread);
+    if multi_threaded {
+        tokio::task::block_in_place(work)
+    } else {
+        work()
+    }
+}
+
 fn run_idempotent(
     service: &Service,
     request: &ApiRequest,

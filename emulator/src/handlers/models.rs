@@ -6,7 +6,7 @@ use serde_json::json;
 
 use super::shapes::{detect_anomaly_result, model_description, model_metadata};
 use super::tags::{read_tags, TagInput};
-use super::{list_in_project, run_idempotent};
+use super::{heavy, list_in_project, run_idempotent};
 use crate::error::{ApiError, Resource};
 use crate::image;
 use crate::request::ApiRequest;
@@ -113,7 +113,7 @@ pub fn create(service: &Service, request: &ApiRequest) -> Result<Reply, ApiError
     let attempt = match &config.s3_dir {
         Some(dir) if v.is_clean() => service
             .read(|state| state.project(project).ok().and_then(Plan::of))
-            .map(|plan| plan.train(dir, &output)),
+            .map(|plan| heavy(|| plan.train(dir, &output))),
         _ => None,
     };
     let (learned, training, takes) = match attempt {
